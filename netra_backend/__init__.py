@@ -1,0 +1,1 @@
+"""netra_backend: the FastAPI service of the development stack."""

