@@ -100,7 +100,9 @@ def actionlint_findings(files: Sequence[Path]) -> list[Finding]:
 
 def nox_sessions(noxfile: Path) -> set[str]:
     """Every name `nox -s` accepts: `tests` and its parametrised `tests-3.12`."""
-    out = _run([sys.executable, "-m", "nox", "--noxfile", str(noxfile), "-l", "--json"])
+    # `-l --json` lists only the selected sessions (nox.options.sessions is a cheap default);
+    # an empty keyword expression selects every one
+    out = _run([sys.executable, "-m", "nox", "--noxfile", str(noxfile), "-l", "--json", "-k", ""])
     if out.returncode != 0:
         raise ProblemFound(f"nox -l --json failed: {out.stderr.strip()[-300:]}")
     listed = json.loads(out.stdout)

@@ -27,6 +27,8 @@ def probe(url: str, timeout: float) -> tuple[bool, str]:
             status = response.status
     except urllib.error.HTTPError as exc:
         return False, f"HTTP {exc.code}"
+    except urllib.error.URLError as exc:
+        return False, f"unreachable: {exc.reason}"
     except (OSError, ValueError) as exc:
         return False, f"{type(exc).__name__}: {exc}"
     try:
