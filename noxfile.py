@@ -13,8 +13,12 @@ PYTHON_VERSIONS = ["3.11", "3.12", "3.13"]
 REPO = Path(__file__).parent
 EMBEDDED = ".[dev,embedded]"
 DEV = ".[dev]"
-# chdb (in the embedded extra) has no Windows wheel; there the suite proves ClickHouse-absent mode
-HAS_EMBEDDED = sys.platform != "win32"
+ON_WINDOWS = sys.platform == "win32"
+# chdb (in the embedded extra) has no Windows wheel; there the suite proves ClickHouse-absent mode.
+# Without it, and without a Linux Docker engine, Windows cannot run the whole suite: coverage is
+# reported there, and its floor ([tool.coverage.report] fail_under) is enforced everywhere else.
+HAS_EMBEDDED = not ON_WINDOWS
+COVERAGE_FLOOR_ARGS = ["--cov-fail-under=0"] if ON_WINDOWS else []
 TYPECHECKED = ["netra_devtools", "netra_backend", "tools", "noxfile.py"]
 # what `nox -s windows-live` selects: live netsh/firewall tests and ClickHouse-absent degradation
 WINDOWS_LIVE_MARKERS = "windows or degradation"
@@ -45,7 +49,7 @@ def _pytest(
 def tests(session: nox.Session) -> None:
     """The whole suite: unit, integration and Docker-backed tests, with coverage and its floor."""
     _install(session, embedded=HAS_EMBEDDED)
-    _pytest(session)
+    _pytest(session, *COVERAGE_FLOOR_ARGS)
 
 
 @nox.session(name="windows-live")
@@ -54,7 +58,7 @@ def windows_live(session: nox.Session) -> None:
     _install(session)
     # CI runs this on Windows, where selecting nothing means the live checks went missing;
     # elsewhere the windows-marked tests skip by design and nothing selected is acceptable
-    codes = [0] if sys.platform == "win32" else [0, PYTEST_NO_TESTS_COLLECTED]
+    codes = [0] if ON_WINDOWS else [0, PYTEST_NO_TESTS_COLLECTED]
     _pytest(session, "-m", WINDOWS_LIVE_MARKERS, coverage=False, success_codes=codes)
 
 

@@ -93,7 +93,7 @@ def actionlint_findings(files: Sequence[Path]) -> list[Finding]:
     if out.returncode not in (0, 1):
         raise UsageError(out.stderr.strip().removeprefix("error: ") or "actionlint failed")
     return [
-        Finding(f["file"], f["line"], "actionlint", f"{f['message']} [{f['kind']}]")
+        Finding(_filename(f["file"]), f["line"], "actionlint", f"{f['message']} [{f['kind']}]")
         for f in json.loads(out.stdout)
     ]
 
@@ -206,7 +206,7 @@ def workflow_findings(path: Path, sessions: set[str]) -> list[Finding]:
     try:
         document = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
     except YAMLError as exc:
-        return [Finding(str(path), 0, "yaml", str(exc).splitlines()[0])]
+        return [Finding(_filename(str(path)), 0, "yaml", str(exc).splitlines()[0])]
     findings: list[Finding] = []
     for job, step in _steps(document):
         uses = step.get("uses")
@@ -214,7 +214,9 @@ def workflow_findings(path: Path, sessions: set[str]) -> list[Finding]:
             ref = uses.partition("@")[2]
             if not _SHA.match(ref):
                 msg = f"`{uses}` is not pinned to a full commit SHA"
-                findings.append(Finding(str(path), _line_of(step, "uses"), "pinned", msg))
+                findings.append(
+                    Finding(_filename(str(path)), _line_of(step, "uses"), "pinned", msg)
+                )
         script = step.get("run")
         if not isinstance(script, str):
             continue
@@ -224,12 +226,16 @@ def workflow_findings(path: Path, sessions: set[str]) -> list[Finding]:
                 expanded = expand_session_name(name, job)
                 if expanded is None:
                     msg = f"cannot resolve `nox -s {name}`: only literal matrix values expand"
-                    findings.append(Finding(str(path), first + offset, "nox-session", msg))
+                    findings.append(
+                        Finding(_filename(str(path)), first + offset, "nox-session", msg)
+                    )
                     continue
                 for concrete in expanded:
                     if concrete not in sessions:
                         msg = f"step runs `nox -s {concrete}` but the noxfile has no such session"
-                        findings.append(Finding(str(path), first + offset, "nox-session", msg))
+                        findings.append(
+                            Finding(_filename(str(path)), first + offset, "nox-session", msg)
+                        )
     return findings
 
 
@@ -248,13 +254,12 @@ def lint(workflows: Sequence[Path], noxfile: Path, compose: Path | None) -> dict
     for path in workflows:
         findings += workflow_findings(path, sessions)
     notes = []
+    checked = [_filename(str(p)) for p in workflows]
     if compose is not None and compose.is_file():
         findings += schema_findings([compose], "vendor.compose-spec")
+        checked.append(_filename(str(compose)))
     elif compose is not None:
-        notes.append(f"{compose}: absent, compose-spec check skipped")
-    checked = [str(p) for p in workflows] + (
-        [str(compose)] if compose and compose.is_file() else []
-    )
+        notes.append(f"{_filename(str(compose))}: absent, compose-spec check skipped")
     return {"findings": [asdict(f) for f in findings], "checked": checked, "notes": notes}
 
 
@@ -281,8 +286,8 @@ def _work(argv: Sequence[str] | None) -> int:
             print(note)
         bad = {f["file"] for f in result["findings"]}
         for name in result["checked"]:
-            if _filename(name) not in bad and name not in bad:
-                print(f"{_filename(name)}: ok")
+            if name not in bad:
+                print(f"{name}: ok")
     return 1 if result["findings"] else 0
 
 

