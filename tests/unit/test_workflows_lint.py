@@ -14,7 +14,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from tests.conftest import REPO_ROOT, service_missing
-from tools import lint_workflows
+from tools import lint_workflows, nox_calls
 
 BROKEN = {
     # file in tests/data/workflows -> (check that must fire, text the message must hold)
@@ -80,7 +80,7 @@ def test_reference_workflow_for_broken_copies_is_clean(broken_report: dict[str, 
 
 
 def test_real_ci_workflow_passes_every_check(actionlint_installed: None) -> None:
-    sessions = lint_workflows.nox_sessions(REPO_ROOT / "noxfile.py")
+    sessions = nox_calls.nox_sessions(REPO_ROOT / "noxfile.py")
     pending = SESSIONS_FROM_OTHER_BRANCHES - sessions
     report = lint_workflows.lint([CI_YML], REPO_ROOT / "noxfile.py", compose=None)
     unexpected = [
@@ -113,10 +113,50 @@ def test_absent_compose_file_is_skipped_with_a_note(
 
 
 def test_session_list_holds_every_session_not_only_the_default_selection() -> None:
-    sessions = lint_workflows.nox_sessions(REPO_ROOT / "noxfile.py")
+    sessions = nox_calls.nox_sessions(REPO_ROOT / "noxfile.py")
     expected = {"tests", "tests-3.11", "tests-3.13", "lint", "typecheck", "workflows", "bench"}
     assert expected | {"windows-live"} <= sessions
     assert "ghost" not in sessions
+
+
+# (what to break in the real ci.yml, its replacement, check that must fire, message text)
+REAL_CI_DEFECTS = {
+    "unknown_job_key": (
+        "    timeout-minutes: 15\n",
+        "    timeout-minute: 15\n",
+        "actionlint",
+        "timeout-minute",
+    ),
+    "malformed_expression": (
+        "tests-${{ matrix.python }}",
+        "tests-${{ matrix.python }",
+        "actionlint",
+        "end marker }}",
+    ),
+    "missing_nox_session": (
+        "nox -s typecheck",
+        "nox -s type-check",
+        "nox-session",
+        "`nox -s type-check`",
+    ),
+    "gate_needs_unknown_job": ("needs: [lint,", "needs: [lint-job,", "actionlint", '"lint-job"'),
+}
+
+
+def test_real_ci_workflow_with_one_injected_defect_is_caught(
+    actionlint_installed: None, tmp_path: Path
+) -> None:
+    text = CI_YML.read_text(encoding="utf-8")
+    copies = []
+    for name, (old, new, _, _) in REAL_CI_DEFECTS.items():
+        assert old in text, f"{name}: ci.yml no longer holds {old!r}; update the defect"
+        copy = tmp_path / f"{name}.yml"
+        copy.write_text(text.replace(old, new, 1), encoding="utf-8")
+        copies.append(copy)
+    report = lint_workflows.lint(copies, REPO_ROOT / "noxfile.py", compose=None)
+    for name, (_, _, check, message) in REAL_CI_DEFECTS.items():
+        found = _findings_for(report, f"{name}.yml")
+        assert any(f["check"] == check and message in f["message"] for f in found), (name, found)
 
 
 def test_cli_exits_1_with_json_findings_for_a_broken_copy(
@@ -124,7 +164,8 @@ def test_cli_exits_1_with_json_findings_for_a_broken_copy(
 ) -> None:
     broken = data_dir / "workflows" / "unknown_nox_session.yml"
     done = subprocess.run(
-        [sys.executable, str(REPO_ROOT / "tools" / "lint_workflows.py"), "--json", str(broken)],
+        [sys.executable, "-m", "tools.lint_workflows", "--json", str(broken)],
+        cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         timeout=300,
@@ -138,7 +179,8 @@ def test_cli_exits_1_with_json_findings_for_a_broken_copy(
 
 def test_cli_exits_2_with_one_error_line_for_a_missing_file(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, str(REPO_ROOT / "tools" / "lint_workflows.py"), str(tmp_path / "no.yml")],
+        [sys.executable, "-m", "tools.lint_workflows", str(tmp_path / "no.yml")],
+        cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         timeout=120,
@@ -164,15 +206,15 @@ def test_cli_exits_2_with_one_error_line_for_a_missing_file(tmp_path: Path) -> N
     ],
 )
 def test_nox_session_names_are_read_from_shell_lines(line: str, names: list[str]) -> None:
-    assert lint_workflows.nox_session_args(line) == names
+    assert nox_calls.nox_session_args(line) == names
 
 
 def test_matrix_expansion_covers_include_and_refuses_non_literal_matrices() -> None:
     job = {"strategy": {"matrix": {"python": ["3.11"], "include": [{"python": "3.13"}]}}}
-    assert lint_workflows.expand_session_name("tests-${{ matrix.python }}", job) == [
+    assert nox_calls.expand_session_name("tests-${{ matrix.python }}", job) == [
         "tests-3.11",
         "tests-3.13",
     ]
     dynamic = {"strategy": {"matrix": "${{ fromJSON(needs.a.outputs.m) }}"}}
-    assert lint_workflows.expand_session_name("tests-${{ matrix.python }}", dynamic) is None
-    assert lint_workflows.expand_session_name("tests-${{ inputs.py }}", job) is None
+    assert nox_calls.expand_session_name("tests-${{ matrix.python }}", dynamic) is None
+    assert nox_calls.expand_session_name("tests-${{ inputs.py }}", job) is None
