@@ -128,8 +128,8 @@ REAL_CI_DEFECTS = {
         "timeout-minute",
     ),
     "malformed_expression": (
-        "tests-${{ matrix.python }}",
-        "tests-${{ matrix.python }",
+        "-s tests-${{ matrix.python }}",
+        "-s tests-${{ matrix.python }",
         "actionlint",
         "end marker }}",
     ),

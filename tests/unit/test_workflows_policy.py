@@ -82,7 +82,8 @@ def test_test_matrix_matches_the_noxfile_pythons_on_both_systems(
         job = workflow["jobs"][name]
         assert job["runs-on"] == runner
         assert job["strategy"]["matrix"]["python"] == versions
-        assert "nox -s tests-${{ matrix.python }}" in _runs(job)
+        # a missing interpreter must fail the job, not skip the session and pass green
+        assert "nox --error-on-missing-interpreters -s tests-${{ matrix.python }}" in _runs(job)
 
 
 def test_linux_tests_get_healthy_postgres_and_clickhouse_and_require_them(
