@@ -1,0 +1,1 @@
+"""Repository tools run by nox sessions and CI (not part of the installed package)."""
