@@ -78,7 +78,10 @@ def run() -> list[dict[str, Any]]:
 
     cluster = start_throwaway()
     try:
-        fresh = lambda: cluster.create_database(f"b_{uuid.uuid4().hex[:10]}")  # noqa: E731
+
+        def fresh() -> str:
+            return cluster.create_database(f"b_{uuid.uuid4().hex[:10]}")
+
         at_head = fresh()
         _timed(at_head, "upgrade", "head")
         current, rerun = [], []

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from invoke import Context, task
+from invoke.context import Context
+from invoke.tasks import task
 
 from netra_devtools.tasks import flag, option
 
@@ -16,7 +17,7 @@ from netra_devtools.tasks import flag, option
 )
 def migrate(c: Context, revision: str = "", downgrade: bool = False, verbose: bool = False) -> None:
     """Migrate DATABASE_URL, else the local stack's database (.netra/state.json), to a revision."""
-    from invoke import Exit
+    from invoke.exceptions import Exit
 
     from netra_devtools.migrate import main
 

@@ -55,10 +55,10 @@ def destination() -> tuple[bool, bool]:
     return True, resolved_set == set(context.script.get_heads())
 
 
-def _test_pause_hook() -> list[Any]:
+def _test_pause_hook() -> Any:
     spec = x_args.get("test_pause_after")
     if not spec:
-        return []
+        return None
     revision, seconds = spec.split(":")
 
     def pause(*, step: Any, **_: Any) -> None:
@@ -66,7 +66,7 @@ def _test_pause_hook() -> list[Any]:
             print(f"netra-test-pause {revision}", file=sys.stderr, flush=True)
             time.sleep(float(seconds))
 
-    return [pause]
+    return pause
 
 
 def run_migrations(connection: Any) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.schema import ColumnCollectionConstraint, SchemaItem
 
 log = logging.getLogger("netra.migrations")
 
@@ -104,7 +105,7 @@ def _qualified(name: str, schema: str | None) -> str:
 # --- tables and columns --------------------------------------------------------------------
 
 
-def create_table(table: str, *elements: sa.SchemaItem, schema: str | None = None) -> None:
+def create_table(table: str, *elements: SchemaItem, schema: str | None = None) -> None:
     """Create `table`; when it already exists, add whatever columns and constraints it lacks.
 
     A table left by `create_all`, by hand or by an older schema converges to the revision's shape
@@ -156,7 +157,7 @@ def _ensure_foreign_key(table: str, fk: sa.ForeignKeyConstraint, schema: str | N
     )
 
 
-def _column_names(constraint: sa.ColumnCollectionConstraint) -> list[str]:
+def _column_names(constraint: ColumnCollectionConstraint) -> list[str]:
     # Before a constraint is attached to a Table its columns are the names it was given.
     pending = getattr(constraint, "_pending_colargs", None) or list(constraint.columns)
     return [item if isinstance(item, str) else str(item.name) for item in pending]
