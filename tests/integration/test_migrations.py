@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from netra_backend.app.alembic import catalog
-from netra_devtools.migrate import ALEMBIC_INI, REPO_ROOT, alembic_config, current_version, migrate
+from netra_devtools.migrate import REPO_ROOT, alembic_config, current_version, migrate
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +38,7 @@ def alembic_cli(url: str, *args: str, timeout: float = 90) -> subprocess.Complet
     """`alembic ARGS` from the repo root with DATABASE_URL=url, as a person would run it."""
     env = {**os.environ, "DATABASE_URL": url}
     return subprocess.run(
-        [sys.executable, "-m", "alembic", "-c", str(ALEMBIC_INI), *args],
+        [sys.executable, "-m", "alembic", *args],  # finds ./alembic.ini
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
