@@ -5,7 +5,7 @@ down), else an error. Never a throwaway database that would vanish with the proc
 
     $ invoke migrate
     migrating postgresql+psycopg2://postgres:***@127.0.0.1:5432/netra (from DATABASE_URL) to head
-    done: database at 66e0e5d9662d (head)
+    done: database at 66e0e5d9662d
     $ invoke migrate --downgrade --revision base
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import sys
 import traceback
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from netra_devtools.cli import ProblemFound, make_parser, run_cli
+from netra_devtools.cli import ProblemFound, UsageError, make_parser, run_cli
 from netra_devtools.redact import mask_url
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -93,6 +94,19 @@ def alembic_config(url: str) -> Any:
     return config
 
 
+def check_revision(revision: str) -> None:
+    """Raise UsageError unless `revision` names a revision (or head/base/a relative step)."""
+    from alembic.script import ScriptDirectory
+
+    if re.fullmatch(r"\w*[+-]\d+", revision):  # relative steps (+1, -2, head-1) resolve later
+        return
+    script = ScriptDirectory.from_config(alembic_config("postgresql+psycopg2://unused/x"))
+    try:
+        script.revision_map.get_revisions(revision)
+    except Exception:  # alembic raises several kinds for unknown, ambiguous or malformed ids
+        raise UsageError(f"unknown revision {revision!r} (see `alembic history`)") from None
+
+
 def migrate(url: str, *, revision: str | None = None, downgrade: bool = False) -> str:
     """Upgrade (default: head) or downgrade (default: one step) `url`; return the new version."""
     from alembic import command
@@ -132,6 +146,8 @@ def _work(argv: Sequence[str] | None) -> int:
         format="%(levelname)s [%(name)s] %(message)s",
         stream=sys.stderr,
     )
+    if args.revision:
+        check_revision(args.revision)
     target = resolve_target()
     direction = "downgrading" if args.downgrade else "migrating"
     wanted = args.revision or ("-1" if args.downgrade else "head")

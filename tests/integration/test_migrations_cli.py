@@ -155,3 +155,15 @@ def test_bad_connection_is_one_masked_line_without_traceback(
     assert "Traceback" not in raw.stderr
     assert password not in raw.stdout + raw.stderr
     assert "FAILED: cannot connect to" in raw.stdout
+
+
+def test_unknown_revision_is_bad_input_before_any_connection(empty_state_dir: Path) -> None:
+    env = {
+        "DATABASE_URL": "postgresql://u:Never-Used-9@127.0.0.1:1/x",
+        "NETRA_STATE_DIR": str(empty_state_dir),
+    }
+    result = run_migrate("--revision", "nope", env=env)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: unknown revision 'nope' (see `alembic history`)"
+    ]

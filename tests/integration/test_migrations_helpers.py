@@ -108,3 +108,8 @@ def test_helpers_look_only_in_the_schema_they_are_given(operations: sa.Connectio
     )
     idem.drop_table("users", schema="tenant")
     assert idem.table_exists("users") and not idem.table_exists("users", "tenant")
+
+
+def test_add_column_to_a_missing_table_fails_clearly(operations: sa.Connection) -> None:
+    with pytest.raises(idem.MissingTable, match=r"cannot add column public.nowhere.x: the table"):
+        idem.add_column("nowhere", sa.Column("x", sa.Integer()))

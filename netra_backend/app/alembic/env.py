@@ -40,7 +40,12 @@ def database_url() -> str:
 def lock_timeout() -> float:
     """Seconds to wait for another migration's lock before giving up."""
     raw = x_args.get("lock_timeout") or os.environ.get("NETRA_MIGRATION_LOCK_TIMEOUT")
-    return float(raw) if raw else runtime.DEFAULT_LOCK_TIMEOUT_S
+    if not raw:
+        return runtime.DEFAULT_LOCK_TIMEOUT_S
+    try:
+        return float(raw)
+    except ValueError:
+        raise runtime.MigrationError(f"lock timeout is not a number of seconds: {raw!r}") from None
 
 
 def destination() -> tuple[bool, bool]:
@@ -88,14 +93,14 @@ def run_online() -> None:
     heads = set(context.script.get_heads())
     locking, to_head = destination()
     try:
+        if not locking:
+            with runtime.connect(engine) as connection:
+                run_migrations(connection)
+            return
         with runtime.connect(engine) as raw_guard:
             guard = raw_guard.execution_options(isolation_level="AUTOCOMMIT")
             if to_head and runtime.current_heads(guard) == heads:
                 log.info("database already at head (%s); nothing to do", ", ".join(sorted(heads)))
-                return
-            if not locking:
-                with runtime.connect(engine) as connection:
-                    run_migrations(connection)
                 return
             with runtime.advisory_lock(guard, lock_timeout()):
                 if to_head and runtime.current_heads(guard) == heads:

@@ -14,9 +14,14 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from alembic.util import CommandError
 from sqlalchemy.schema import ColumnCollectionConstraint, SchemaItem
 
 log = logging.getLogger("netra.migrations")
+
+
+class MissingTable(CommandError):
+    """A revision changes a table that is not there (alembic prints it as one FAILED line)."""
 
 
 # --- catalog questions ---------------------------------------------------------------------
@@ -176,9 +181,8 @@ def drop_table(table: str, schema: str | None = None) -> None:
 def add_column(table: str, column: sa.Column[object], schema: str | None = None) -> None:
     """Add `column` to `table` unless it is already there."""
     where = f"{_qualified(table, schema)}.{column.name}"
-    if not table_exists(table, schema):
-        _skip(f"add column {where}", "the table does not exist")
-        return
+    if not table_exists(table, schema):  # nothing sensible to converge to: say so and stop
+        raise MissingTable(f"cannot add column {where}: the table does not exist")
     if column_exists(table, column.name, schema):
         _skip(f"add column {where}", "it exists")
         return
