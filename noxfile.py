@@ -105,3 +105,11 @@ def bench(session: nox.Session) -> None:
     """Run every benchmark under benchmarks/ and write docs/benchmarks.md."""
     _install(session, embedded=True)
     session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session
+def migrations(session: nox.Session) -> None:
+    """Migration scenarios on throwaway PostgreSQL: reruns, partial states, 8 runners, SIGKILL."""
+    _install(session)
+    scenarios = sorted(str(p) for p in Path("tests/integration").glob("test_migrations*.py"))
+    _pytest(session, "tests/unit/test_migration_rules.py", *scenarios)

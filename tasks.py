@@ -2,4 +2,7 @@
 
 from invoke import Collection
 
+from netra_devtools.tasks.migrate import migrate
+
 ns = Collection()
+ns.add_task(migrate)

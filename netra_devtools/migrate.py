@@ -1,0 +1,171 @@
+"""Run the backend's Alembic migrations against the right database (`invoke migrate`).
+
+Which database: DATABASE_URL, else the local stack's from .netra/state.json (started when it is
+down), else an error. Never a throwaway database that would vanish with the process.
+
+    $ invoke migrate
+    migrating postgresql+psycopg2://postgres:***@127.0.0.1:5432/netra (from DATABASE_URL) to head
+    done: database at 66e0e5d9662d
+    $ invoke migrate --downgrade --revision base
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import socket
+import sys
+import traceback
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from netra_devtools.cli import ProblemFound, UsageError, make_parser, run_cli
+from netra_devtools.redact import mask_url
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+ALEMBIC_INI = REPO_ROOT / "alembic.ini"
+
+
+class NoDatabaseConfigured(ProblemFound):
+    """Neither DATABASE_URL nor a local stack names a database."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """The database to migrate and where its URL came from (for the message)."""
+
+    url: str
+    source: str
+
+
+def _reachable(url: str, timeout: float = 2.0) -> bool:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    try:
+        with socket.create_connection((parsed.host or "127.0.0.1", parsed.port or 5432), timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _start_local_postgres(state: Mapping[str, Any]) -> None:
+    """Start the local stack's persistent cluster on its recorded port."""
+    from netra_devtools.services import postgres
+    from netra_devtools.state import state_dir
+
+    port = (state.get("postgres") or {}).get("port") or (state.get("ports") or {}).get("postgres")
+    try:
+        postgres.open_persistent(state_dir(), port=int(port) if port else None)
+    except (postgres.PostgresUnavailable, postgres.PostgresStartError) as exc:
+        raise ProblemFound(f"the local stack's PostgreSQL did not start: {exc}") from exc
+
+
+def resolve_target(environ: Mapping[str, str] | None = None) -> Target:
+    """DATABASE_URL, else the local stack's database (starting it if needed), else an error."""
+    from netra_backend.app.config import normalise_database_url
+    from netra_devtools.state import load_state
+
+    environ = os.environ if environ is None else environ
+    if environ.get("DATABASE_URL"):
+        return Target(normalise_database_url(environ["DATABASE_URL"]), "DATABASE_URL")
+    state = load_state()
+    url = (state.get("urls") or {}).get("DATABASE_URL")
+    if not url:
+        raise NoDatabaseConfigured(
+            "no database to migrate: set DATABASE_URL, or start the local stack with `invoke dev`"
+        )
+    url = normalise_database_url(url)
+    if not _reachable(url) and (state.get("mode") == "local" or state.get("postgres")):
+        _start_local_postgres(state)
+    return Target(url, ".netra/state.json")
+
+
+def alembic_config(url: str) -> Any:
+    """An Alembic Config for the repo's alembic.ini, aimed at `url`, logging left to us."""
+    from alembic.config import Config
+
+    config = Config(str(ALEMBIC_INI))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))  # ConfigParser interpolation
+    config.attributes["configure_logger"] = False
+    return config
+
+
+def check_revision(revision: str) -> None:
+    """Raise UsageError unless `revision` names a revision (or head/base/a relative step)."""
+    from alembic.script import ScriptDirectory
+
+    if re.fullmatch(r"\w*[+-]\d+", revision):  # relative steps (+1, -2, head-1) resolve later
+        return
+    script = ScriptDirectory.from_config(alembic_config("postgresql+psycopg2://unused/x"))
+    try:
+        script.revision_map.get_revisions(revision)
+    except Exception:  # alembic raises several kinds for unknown, ambiguous or malformed ids
+        raise UsageError(f"unknown revision {revision!r} (see `alembic history`)") from None
+
+
+def migrate(url: str, *, revision: str | None = None, downgrade: bool = False) -> str:
+    """Upgrade (default: head) or downgrade (default: one step) `url`; return the new version."""
+    from alembic import command
+    from alembic.util import CommandError
+
+    config = alembic_config(url)
+    try:
+        if downgrade:
+            command.downgrade(config, revision or "-1")
+        else:
+            command.upgrade(config, revision or "head")
+    except CommandError as exc:  # our env.py's errors are CommandErrors with one clear line
+        raise ProblemFound(str(exc)) from exc
+    return current_version(url)
+
+
+def current_version(url: str) -> str:
+    """The version(s) recorded in the database, or "base" when none is."""
+    from netra_backend.app.alembic import runtime
+
+    engine = runtime.make_engine(url)
+    try:
+        with runtime.connect(engine) as connection:
+            heads = runtime.current_heads(connection)
+    finally:
+        engine.dispose()
+    return ", ".join(sorted(heads)) or "base"
+
+
+def _work(argv: Sequence[str] | None) -> int:
+    parser = make_parser(__doc__, prog="invoke migrate")
+    parser.add_argument("--revision", help="target revision (default: head, or -1 to downgrade)")
+    parser.add_argument("--downgrade", action="store_true", help="downgrade instead of upgrade")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s [%(name)s] %(message)s",
+        stream=sys.stderr,
+    )
+    if args.revision:
+        check_revision(args.revision)
+    target = resolve_target()
+    direction = "downgrading" if args.downgrade else "migrating"
+    wanted = args.revision or ("-1" if args.downgrade else "head")
+    print(f"{direction} {mask_url(target.url)} (from {target.source}) to {wanted}", flush=True)
+    try:
+        version = migrate(target.url, revision=args.revision, downgrade=args.downgrade)
+    except ProblemFound:
+        if args.verbose:  # the edge prints one line; --verbose adds the chain behind it
+            traceback.print_exc()
+        raise
+    print(f"done: database at {version}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """CLI edge for `invoke migrate` and `python -m netra_devtools.migrate`."""
+    return run_cli(_work, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

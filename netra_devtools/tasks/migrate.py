@@ -1,0 +1,28 @@
+"""`invoke migrate`: upgrade or downgrade the backend's database (body in netra_devtools.migrate)."""
+
+from __future__ import annotations
+
+from invoke.context import Context
+from invoke.tasks import task
+
+from netra_devtools.tasks import flag, option
+
+
+@task(
+    help={
+        "revision": "target revision (default: head; with --downgrade: -1, or e.g. base)",
+        "downgrade": "downgrade instead of upgrade",
+        "verbose": "log every step and show tracebacks on errors",
+    }
+)
+def migrate(c: Context, revision: str = "", downgrade: bool = False, verbose: bool = False) -> None:
+    """Migrate DATABASE_URL, else the local stack's database (.netra/state.json), to a revision."""
+    from invoke.exceptions import Exit
+
+    from netra_devtools.migrate import main
+
+    code = main(
+        [*option("revision", revision), *flag("downgrade", downgrade), *flag("verbose", verbose)]
+    )
+    if code:
+        raise Exit(code=code)
