@@ -112,4 +112,4 @@ def migrations(session: nox.Session) -> None:
     """Migration scenarios on throwaway PostgreSQL: reruns, partial states, 8 runners, SIGKILL."""
     _install(session)
     scenarios = sorted(str(p) for p in Path("tests/integration").glob("test_migrations*.py"))
-    _pytest(session, "tests/unit/test_migration_rules.py", *scenarios)
+    _pytest(session, "tests/unit/test_migration_rules.py", *scenarios, coverage=False)
