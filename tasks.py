@@ -2,4 +2,8 @@
 
 from invoke import Collection
 
+from netra_devtools.tasks import ports
+
 ns = Collection()
+ns.add_task(ports.fix_port, name="fix-port")
+ns.add_task(ports.check_port, name="check-port")
