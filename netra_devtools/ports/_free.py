@@ -92,6 +92,10 @@ def _may_signal(holder: Holder, force: bool) -> str:
     """Why we may not signal `holder` ('' when we may)."""
     if holder.pid in protected_pids():
         return "never signalled (system process, this process or one of its ancestors)"
+    if holder.name in platform.PROXY_NAMES:
+        name = (holder.container or {}).get("name")
+        target = f"`docker stop {name}`" if name else "the container that publishes the port"
+        return f"Docker's port proxy: stop {target} instead (killing the proxy breaks Docker)"
     if not platform.owned_by_someone_else(holder):
         return ""
     if not force:

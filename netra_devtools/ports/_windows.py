@@ -107,7 +107,9 @@ def parse_firewall_rules(text: str, port: int) -> list[str]:
         if not lines:
             continue
         values = [ln.split(":", 1)[1].strip() for ln in lines]
-        opens_port = any(_port_in(value, port) for value in values[1:])
+        # Labels are localised; the one English word we skip is "RemotePort" (not ours).
+        local = [ln.split(":", 1)[1] for ln in lines[1:] if "remote" not in ln.lower()]
+        opens_port = any(_port_in(value, port) for value in local)
         if opens_port and any(v.upper() == "TCP" for v in values):
             names.append(values[0])
     return names
