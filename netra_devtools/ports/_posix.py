@@ -60,8 +60,8 @@ def explain_forbidden(diag: Diagnosis) -> None:
         diag.verdict = f"port {diag.port} is privileged (below {start}): binding it needs root"
         diag.fixes.append(
             Fix(
-                "use a port at or above 1024 (e.g. --port 8000)",
-                ["invoke", "serve", "--port", "8000"],
+                f"serve on a port at or above {start} instead",
+                ["uvicorn", "netra_backend.app.main:app", "--port", "8000"],
             )
         )
         if LINUX:
