@@ -219,3 +219,37 @@ def test_own_process_and_ancestors_are_never_signalled() -> None:
     for proc in [me, *me.parents()]:
         assert signal_if_same(proc.pid, proc.create_time()) is False
     assert os.getpid() == me.pid  # still here
+
+
+def test_real_uvicorn_reload_supervisor_and_worker_are_both_stopped(tmp_path: Path) -> None:
+    pytest.importorskip("uvicorn")
+    (tmp_path / "tiny_app.py").write_text(
+        "async def app(scope, receive, send):\n    pass\n", encoding="utf-8"
+    )
+    port = _free_port()
+    supervisor = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "tiny_app:app", "--reload", "--port", str(port),
+         "--reload-dir", str(tmp_path)],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            workers = [c.pid for c in psutil.Process(supervisor.pid).children()]
+            if workers and _wait_listening(port):
+                break
+            time.sleep(0.1)
+        assert workers, "uvicorn --reload started no worker"
+        holders = {h.pid for h in diagnose(port, complete=True).holders}
+        assert supervisor.pid in holders and len(holders) == 2  # uvicorn shares the socket
+        report = free(port, timeout=5)
+        roles = {a.pid: a.role for a in report.actions}
+        assert roles.get(supervisor.pid) == "reloader"
+        assert report.actions[0].pid == supervisor.pid
+        assert supervisor.wait(timeout=10) is not None
+        assert all(_gone(pid) for pid in holders)
+        assert report.freed and diagnose(port).bindable
+    finally:
+        if supervisor.poll() is None:
+            supervisor.kill()
+            supervisor.wait(timeout=10)
