@@ -198,6 +198,10 @@ def execute(plan: Plan, *, dry_run: bool = False, timeout: float = 5) -> FreeRep
             report.actions.append(Action(t.pid, t.name, t.role, "would terminate"))
         report.diagnosis = plan.diagnosis
         return report
+    if not plan.targets:  # everything was skipped or invisible: nothing changed, say why
+        report.diagnosis = plan.diagnosis
+        report.freed = plan.diagnosis.bindable
+        return report
     for role in ("reloader", "listener"):
         report.actions.extend(_stop([t for t in plan.targets if t.role == role], timeout))
     _wait_until_bindable(plan.port, min(timeout, 3.0))

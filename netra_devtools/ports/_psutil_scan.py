@@ -17,7 +17,9 @@ def _tcp_sockets() -> list[tuple[str, Any, int | None]]:
         sockets: list[tuple[str, Any, int | None]] = []
         for proc in psutil.process_iter():
             try:
-                sockets.extend((c.status, c.laddr, proc.pid) for c in proc.net_connections("tcp"))
+                # psutil < 6 names it connections()
+                per_process = getattr(proc, "net_connections", None) or proc.connections
+                sockets.extend((c.status, c.laddr, proc.pid) for c in per_process("tcp"))
             except (psutil.Error, OSError):
                 continue
         return sockets

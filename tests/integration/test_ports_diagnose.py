@@ -111,9 +111,8 @@ def test_privileged_port_is_classified_for_an_unprivileged_user() -> None:
         pytest.skip("every port is unprivileged on this machine")
     port = start - 1
     code = (
-        f"import sys; sys.path.insert(0, {str(REPO)!r}); "
-        f"from netra_devtools.ports._bind import bind_test; r = bind_test('127.0.0.1', {port}); "
-        "print(r.status, r.errno)"
+        f"import sys, json; sys.path.insert(0, {str(REPO)!r}); "
+        f"from netra_devtools.ports import diagnose; print(json.dumps(diagnose({port}).to_json()))"
     )
     done = subprocess.run(
         ["/usr/bin/python3", "-S", "-c", code], user="nobody", cwd="/",
@@ -121,7 +120,26 @@ def test_privileged_port_is_classified_for_an_unprivileged_user() -> None:
     )  # fmt: skip
     if done.returncode != 0:
         pytest.skip(f"nobody cannot run the check here: {done.stderr.strip()[-200:]}")
-    status, errno_text = done.stdout.split()
-    if status == "in_use":
+    data = json.loads(done.stdout)
+    statuses = {b["address"]: (b["status"], b["errno"]) for b in data["binds"]}
+    if statuses["127.0.0.1"][0] == "in_use":
         pytest.skip(f"port {port} is in use on this machine")
-    assert status == "privileged" and int(errno_text) == 13
+    assert statuses["127.0.0.1"] == ("privileged", 13)
+    assert not data["bindable"] and "privileged" in data["verdict"]
+    assert any(f["argv"][:2] == ["sudo", "sysctl"] and f["needs_admin"] for f in data["fixes"])
+
+
+@pytest.mark.skipif(not LINUX, reason="compares the Linux fast path with psutil")
+def test_psutil_scan_used_on_macos_and_windows_agrees_with_the_fast_path(
+    spawn_listener: Any,
+) -> None:
+    from netra_devtools.ports import _linux, _psutil_scan
+
+    child, port = spawn_listener()
+    fast, _ = _linux.scan(port, complete=True)
+    slow, _ = _psutil_scan.scan(port)
+    assert [(h.pid, h.address, h.name, h.user) for h in fast] == [
+        (h.pid, h.address, h.name, h.user) for h in slow
+    ]
+    assert fast[0].create_time == pytest.approx(slow[0].create_time, abs=0.05)
+    assert fast[0].cmdline == slow[0].cmdline and fast[0].pid == child.pid
