@@ -123,8 +123,13 @@ def plan_free(port: int, *, force: bool = False) -> Plan:
             continue
         parent = _parent_of(holder)
         if parent is not None and parent.pid and parent.pid not in protected_pids():
-            if is_reloader(parent.cmdline, holder.cmdline) and not _may_signal(parent, force):
+            refusal = _may_signal(parent, force)
+            if is_reloader(parent.cmdline, holder.cmdline) and not refusal:
                 chosen[parent.pid] = _target(parent, "reloader")
+            elif is_reloader(parent.cmdline, holder.cmdline):
+                plan.left_alone.append(
+                    f"reloader {parent.pid} ({parent.name}) of pid {pid} may respawn it: {refusal}"
+                )
             elif parent.pid not in listeners:
                 plan.left_alone.append(
                     f"parent {parent.pid} ({parent.name}) of pid {pid}: not a reloader, left alone"

@@ -78,6 +78,15 @@ class Holder(_Record):
     container: dict[str, Any] | None
     note: str
 
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict, with `started` (UTC, ISO 8601) beside the raw create time."""
+        import time
+
+        data = super().to_json()
+        stamp = self.create_time
+        data["started"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp)) if stamp else None
+        return data
+
 
 class BindResult(_Record):
     """One bind test: address, status (ok / in_use / forbidden / ...), errno and message."""

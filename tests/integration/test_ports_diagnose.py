@@ -31,7 +31,8 @@ def test_busy_port_names_the_holder_with_its_details(spawn_listener: Any) -> Non
     statuses = {b.address: b.status for b in diag.binds}
     assert statuses["127.0.0.1"] == "in_use" and statuses["0.0.0.0"] == "in_use"
     assert any(str(child.pid) in fix.command for fix in diag.fixes)
-    json.dumps(diag.to_json())  # JSON-ready all the way down
+    data = json.loads(json.dumps(diag.to_json()))  # JSON-ready all the way down
+    assert data["holders"][0]["started"].endswith("Z")
 
 
 def test_create_time_matches_psutil(spawn_listener: Any) -> None:
