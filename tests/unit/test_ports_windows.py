@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from netra_devtools.compat import WINDOWS
 from netra_devtools.ports._windows import (
     ExcludedRange,
     firewall_rule_argv,
@@ -135,3 +136,20 @@ def test_firewall_rules_opening_a_port_are_found() -> None:
     assert parse_firewall_rules(SHOW_RULE, 8000) == ["netra port 8000", "dev range"]
     assert parse_firewall_rules(SHOW_RULE.replace("\n", "\r\n"), 443) == ["dev range"]
     assert parse_firewall_rules(SHOW_RULE, 22) == []
+
+
+@pytest.mark.skipif(WINDOWS, reason="proves the path where netsh is missing")
+def test_forbidden_without_netsh_is_explained_not_raised() -> None:
+    from netra_devtools.ports._model import BindResult, Diagnosis, Holder
+    from netra_devtools.ports._windows import explain_forbidden, kill_fix
+
+    diag = Diagnosis(8000, None, False, "", binds=[BindResult("127.0.0.1", "forbidden", 10013)])
+    explain_forbidden(diag)
+    assert "could not read excluded port ranges" in diag.notes[0]
+    assert "forbidden (WinError 10013)" in diag.verdict and diag.excluded_range is None
+
+    http_sys = Diagnosis(8000, None, False, "", holders=[Holder(4, name="System")])
+    explain_forbidden(http_sys)
+    assert "http.sys (PID 4)" in http_sys.verdict
+    assert kill_fix(Holder(4, name="System")).argv == ["netsh", "http", "show", "servicestate"]
+    assert kill_fix(Holder(4242, name="python.exe")).argv == ["taskkill", "/PID", "4242"]
