@@ -59,7 +59,13 @@ def _work(argv: Sequence[str] | None) -> int:
 
     from netra_devtools.ports import free
 
-    report = free(args.port, force=args.force, dry_run=args.dry_run, timeout=args.timeout)
+    if args.json:
+        report = free(args.port, force=args.force, dry_run=args.dry_run, timeout=args.timeout)
+    else:
+        from rich.console import Console
+
+        with Console(stderr=True).status(f"freeing port {args.port}..."):
+            report = free(args.port, force=args.force, dry_run=args.dry_run, timeout=args.timeout)
     if args.json:
         import json
 
