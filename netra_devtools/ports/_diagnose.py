@@ -63,12 +63,17 @@ def _holder_fixes(port: int, holders: list[Holder]) -> list[Fix]:
     for holder in holders:
         if holder.pid is None:
             fixes.append(platform.who_holds_fix(port))
-        elif holder.container and holder.container.get("name"):
-            name = holder.container["name"]
-            fixes.append(Fix(f"stop container {name}", ["docker", "stop", name]))
+        elif holder.name in platform.PROXY_NAMES:  # killing Docker's proxy would break Docker
+            name = (holder.container or {}).get("name")
+            fixes.append(
+                Fix(f"stop container {name}", ["docker", "stop", name])
+                if name
+                else Fix("find the container", ["docker", "ps", "--filter", f"publish={port}"])
+            )
         else:
             fixes.append(platform.kill_fix(holder))
-    if any(h.pid is not None and not h.container for h in holders):
+    stoppable = [h for h in holders if h.pid not in (None, 0, 1, 4)]
+    if any(h.name not in platform.PROXY_NAMES for h in stoppable):
         fixes.append(
             Fix("or free it safely (listeners only)", ["invoke", "fix-port", "--port", str(port)])
         )
