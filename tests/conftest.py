@@ -164,3 +164,59 @@ def busybox_image(docker_client: Any) -> str:
     except docker_engine.DockerUnavailable as exc:
         service_missing(f"busybox image: {exc}")
         raise
+
+
+# --- Processes that listen (port doctor tests) ----------------------------------------------
+
+LISTENER_CODE = """
+import socket, sys, time
+host, port = sys.argv[1], int(sys.argv[2])
+family = socket.AF_INET6 if ":" in host else socket.AF_INET
+s = socket.socket(family, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+if family == socket.AF_INET6:
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+s.bind((host, port))
+s.listen()
+print(s.getsockname()[1], flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.fixture
+def spawn_listener() -> Iterator[Any]:
+    """Start real child processes that listen: `spawn_listener(host="127.0.0.1", port=0,
+    user=None)` → (Popen, port). Every child is killed at teardown."""
+    import shutil
+    import subprocess
+    import sys
+
+    children: list[subprocess.Popen[str]] = []
+
+    def spawn(host: str = "127.0.0.1", port: int = 0, user: str | None = None) -> tuple[Any, int]:
+        kwargs: dict[str, Any] = {"user": user, "cwd": "/"} if user else {}
+        # Another user may not reach our venv's interpreter; the child needs only the stdlib.
+        python = (shutil.which("python3", path="/usr/bin:/bin") if user else None) or sys.executable
+        child = subprocess.Popen(
+            [python, "-c", LISTENER_CODE, host, str(port)],
+            stdout=subprocess.PIPE,
+            text=True,
+            **kwargs,
+        )
+        children.append(child)
+        assert child.stdout is not None
+        line = child.stdout.readline()
+        if not line.strip():
+            child.kill()
+            child.wait(timeout=10)
+            pytest.fail(f"listener on {host}:{port} did not start")
+        return child, int(line)
+
+    yield spawn
+    for child in children:
+        if child.poll() is None:
+            child.kill()
+        try:
+            child.wait(timeout=10)
+        except (subprocess.TimeoutExpired, ChildProcessError):
+            pass

@@ -1,0 +1,29 @@
+"""The port doctor: `diagnose(port)` says why a port will not bind; `free(port)` frees it safely."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from netra_devtools.ports._diagnose import diagnose
+    from netra_devtools.ports._free import free
+    from netra_devtools.ports._model import Diagnosis, FreeReport
+
+__all__ = ["Diagnosis", "FreeReport", "diagnose", "free"]
+
+# Loaded on first use so `import netra_devtools.ports` stays cheap (the check-port fast path).
+_LAZY = {
+    "diagnose": "netra_devtools.ports._diagnose",
+    "free": "netra_devtools.ports._free",
+    "Diagnosis": "netra_devtools.ports._model",
+    "FreeReport": "netra_devtools.ports._model",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
