@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import sys
-import traceback
-from collections.abc import Callable, Sequence
-from typing import NoReturn
+from typing import TYPE_CHECKING
 
 from netra_devtools.redact import mask_secrets
+
+if TYPE_CHECKING:  # kept off the import path: scripts' fast paths start with this module
+    from collections.abc import Callable, Sequence
+    from typing import NoReturn
 
 EXIT_OK = 0
 EXIT_PROBLEM = 1
@@ -56,6 +57,8 @@ def port_number(text: str) -> int:
 
 def ip_address(text: str) -> str:
     """argparse type: an IPv4 or IPv6 address (no host names)."""
+    import ipaddress
+
     try:
         return str(ipaddress.ip_address(text.strip().strip("[]")))
     except ValueError:
@@ -85,6 +88,8 @@ def run_cli(work: Callable[[Sequence[str] | None], int], argv: Sequence[str] | N
         return EXIT_PROBLEM
     except Exception as exc:  # the edge: anything else is one line, traceback on --verbose
         if verbose:
+            import traceback
+
             traceback.print_exc()
         error(f"{type(exc).__name__}: {exc}")
         return EXIT_PROBLEM
