@@ -1,0 +1,87 @@
+"""Line reader for container logs: bytes in, whole lines out, prefixes and colours stripped.
+
+Logs arrive as bytes in arbitrary chunks. `iter_blocks` regroups them into blocks of whole lines
+(memory bounded by the chunk size plus `max_line`): a line longer than `max_line` is truncated
+for matching but still counted, so line numbers stay true. `clean_line` removes what docker and
+compose add in front of a line (service prefix, `--timestamps` RFC 3339 stamp) and ANSI colour
+codes, and decodes invalid UTF-8 with replacement characters instead of failing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import BinaryIO
+
+CHUNK_SIZE = 1 << 20
+MAX_LINE = 1 << 20
+
+# ANSI CSI sequences (colours, cursor moves) and OSC sequences; compose colours its prefixes.
+_ANSI = re.compile(rb"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+# `service-1  | `, `project_service_1 | `, `service  | ` (compose v1 and v2).
+_COMPOSE_PREFIX = re.compile(rb"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127} *\| ?")
+# docker logs --timestamps: RFC 3339 with nanoseconds, `Z` or an offset.
+_TIMESTAMP = re.compile(
+    rb"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})? ?"
+)
+
+
+def iter_chunks(stream: BinaryIO, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+    """Read a binary stream in chunks until EOF (read1 returns what is there, for --follow)."""
+    read = getattr(stream, "read1", stream.read)
+    while True:
+        chunk = read(chunk_size)
+        if not chunk:
+            return
+        yield chunk
+
+
+def iter_blocks(chunks: Iterable[bytes], max_line: int = MAX_LINE) -> Iterator[bytes]:
+    """Regroup chunks into blocks of whole `\\n`-terminated lines; overlong lines are truncated.
+
+    Every line keeps its terminating newline, so the number of lines in the input equals the
+    number of `\\n` in all blocks (a last line without one gets one added).
+    """
+    carry = b""
+    skipping = False  # inside an overlong line whose first max_line bytes were already emitted
+    for chunk in chunks:
+        if skipping:
+            newline = chunk.find(b"\n")
+            if newline < 0:
+                continue
+            chunk = chunk[newline + 1 :]
+            skipping = False
+        data = carry + chunk if carry else chunk
+        last = data.rfind(b"\n")
+        if last >= 0:
+            yield data[: last + 1]
+            carry = data[last + 1 :]
+        else:
+            carry = data
+        if len(carry) > max_line:
+            yield carry[:max_line] + b"\n"
+            carry = b""
+            skipping = True
+    if carry:
+        yield carry + b"\n"
+
+
+def clean_line(raw: bytes) -> str:
+    """One log line as text: no newline/CR/NUL, no compose prefix, timestamp or ANSI codes."""
+    line = raw.rstrip(b"\r\n")
+    if b"\x1b" in line:
+        line = _ANSI.sub(b"", line)
+    if b"\x00" in line:
+        line = line.replace(b"\x00", b"")
+    line = _COMPOSE_PREFIX.sub(b"", line, count=1)
+    line = _TIMESTAMP.sub(b"", line, count=1)
+    return line.decode("utf-8", errors="replace").rstrip("\r")
+
+
+def iter_lines(stream: BinaryIO, max_line: int = MAX_LINE) -> Iterator[tuple[int, str]]:
+    """(1-based line number, cleaned text) for every line of a binary stream."""
+    number = 0
+    for block in iter_blocks(iter_chunks(stream), max_line):
+        for raw in block.split(b"\n")[:-1]:
+            number += 1
+            yield number, clean_line(raw)
