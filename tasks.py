@@ -2,4 +2,7 @@
 
 from invoke import Collection
 
+from netra_devtools.tasks.introspect import introspect
+
 ns = Collection()
+ns.add_task(introspect)

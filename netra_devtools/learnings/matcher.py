@@ -28,6 +28,7 @@ class Hit:
     line: int
     signature: Signature
     text: str
+    head: bytes = b""  # the raw start of the line: the compose prefix names the service
 
 
 class Matcher:
@@ -76,7 +77,7 @@ class Matcher:
             text = clean_line(block[start:end])
             signature = self.identify(text)
             if signature is not None:
-                yield Hit(line, signature, text)
+                yield Hit(line, signature, text, block[start : min(end, start + 160)])
             position = end + 1
             line += 1
 

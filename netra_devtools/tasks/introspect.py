@@ -1,0 +1,46 @@
+"""`invoke introspect`: name the known problems in the dev stack's logs, with the fix."""
+
+from __future__ import annotations
+
+from invoke import task
+
+from netra_devtools.tasks import flag, option, run_script
+
+
+@task(
+    help={
+        "project": "compose project (default: COMPOSE_PROJECT_NAME or the directory name)",
+        "service": "only this compose service",
+        "since": "only logs since: 10m, 2h, unix time, or RFC 3339",
+        "follow": "keep reading new lines until Ctrl-C, --timeout or --max-findings",
+        "file": "read a log file instead of containers (`-` for stdin)",
+        "json": "JSON on stdout (JSON Lines with --follow)",
+        "max_findings": "stop after this many findings",
+        "timeout": "stop following after this many seconds",
+    }
+)
+def introspect(
+    c,
+    project="",
+    service="",
+    since="",
+    follow=False,
+    file="",
+    json=False,
+    max_findings="",
+    timeout="",
+):  # type: ignore[no-untyped-def]
+    """Scan container logs (or a file) against SPEC/learnings and print causes and fixes."""
+    run_script(
+        "docker_log_introspection_windows",
+        [
+            *option("project", project),
+            *option("service", service),
+            *option("since", since),
+            *flag("follow", follow),
+            *option("file", file),
+            *flag("json", json),
+            *option("max-findings", max_findings),
+            *option("timeout", timeout),
+        ],
+    )
