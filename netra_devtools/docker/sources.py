@@ -61,7 +61,9 @@ def parse_since(text: str, now: float | None = None) -> int:
 def file_source(path: str) -> LogSource:
     """A log file (`-` is stdin), read in binary chunks."""
     if path == "-":
-        return LogSource("stdin", iter_chunks(sys.stdin.buffer))
+        # Unbuffered: a follow thread blocked in a buffered read would abort interpreter exit.
+        raw = open(sys.stdin.fileno(), "rb", buffering=0, closefd=False)
+        return LogSource("stdin", iter_chunks(raw))
     try:
         handle = Path(path).open("rb")
     except OSError as exc:

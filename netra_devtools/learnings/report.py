@@ -42,13 +42,21 @@ def render_table(summary: Summary, catalog: Catalog, out: TextIO) -> None:
     table = Table(title=f"{summary.findings} finding(s) in {summary.lines} line(s)")
     table.add_column("signature", no_wrap=True)
     table.add_column("count", justify="right")
-    for column in ("first", "last", "fix"):
-        table.add_column(column, overflow="fold")
+    table.add_column("first", overflow="fold")
+    table.add_column("last", overflow="fold")
+    table.add_column("fix", no_wrap=True)
+    table.add_column("learning", overflow="fold")
     ranked = sorted(summary.by_signature.items(), key=lambda item: -item[1].count)
     for signature_id, stats in ranked:
         learning = catalog.learning(catalog.signature(signature_id).learning_id)
-        fix = f"[bold]{learning.fix_task}[/bold]\n{learning.title}"
-        table.add_row(signature_id, str(stats.count), _where(stats.first), _where(stats.last), fix)
+        table.add_row(
+            signature_id,
+            str(stats.count),
+            _where(stats.first),
+            _where(stats.last),
+            f"[bold]{learning.fix_task}[/bold]",
+            learning.title,
+        )
     console.print(table)
     for signature_id, stats in ranked:
         if stats.first is not None:
