@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from netra_devtools.learnings.lines import iter_chunks
 
@@ -39,6 +39,7 @@ class LogSource:
     name: str
     chunks: Iterator[bytes]
     close: Callable[[], None] = field(default=lambda: None)
+    stream: BinaryIO | None = None  # set for files/stdin: read into one reused buffer
 
 
 def parse_since(text: str, now: float | None = None) -> int:
@@ -63,12 +64,12 @@ def file_source(path: str) -> LogSource:
     if path == "-":
         # Unbuffered: a follow thread blocked in a buffered read would abort interpreter exit.
         raw = open(sys.stdin.fileno(), "rb", buffering=0, closefd=False)
-        return LogSource("stdin", iter_chunks(raw))
+        return LogSource("stdin", iter_chunks(raw), stream=raw)
     try:
         handle = Path(path).open("rb")
     except OSError as exc:
         raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return LogSource(path, iter_chunks(handle), handle.close)
+    return LogSource(path, iter_chunks(handle), handle.close, stream=handle)
 
 
 def _service_name(container: Any, duplicates: set[str]) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from netra_devtools.docker.sources import LogSource
-from netra_devtools.learnings.lines import iter_blocks
+from netra_devtools.learnings.lines import iter_blocks, iter_buffer_blocks
 from netra_devtools.learnings.matcher import Hit, Matcher
 from netra_devtools.redact import mask_secrets
 
@@ -83,7 +83,10 @@ def _source_findings(
     matcher: Matcher, source: LogSource, name_of: Callable[[Hit], str] | None
 ) -> Iterator[Finding | int]:
     """Findings of one source, then the number of lines it had (an int, last)."""
-    scan = matcher.scan(iter_blocks(source.chunks))
+    if source.stream is not None:
+        scan = matcher.scan(iter_buffer_blocks(source.stream))
+    else:
+        scan = matcher.scan(iter_blocks(source.chunks))
     for hit in scan:
         yield _finding(hit, name_of(hit) if name_of else source.name)
     yield scan.lines

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import re2
 
-from netra_devtools.learnings.lines import clean_line
+from netra_devtools.learnings.lines import MAX_LINE, clean_line
 from netra_devtools.learnings.loader import matcher_options
 from netra_devtools.learnings.model import Signature
 
@@ -34,7 +34,8 @@ class Hit:
 class Matcher:
     """Every signature compiled once: an alternation for scanning and a set for identifying."""
 
-    def __init__(self, signatures: Sequence[Signature]) -> None:
+    def __init__(self, signatures: Sequence[Signature], max_line: int = MAX_LINE) -> None:
+        self.max_line = max_line  # only a line's first max_line bytes are matched
         if not signatures:
             raise ValueError("a matcher needs at least one signature")
         self.signatures = tuple(signatures)
@@ -58,30 +59,33 @@ class Matcher:
         found = self._set.Match(text)
         return self.signatures[min(found)] if found else None
 
-    def scan_block(self, block: bytes, first_line: int) -> Iterator[Hit]:
-        """Hits in a block of whole lines whose first line has number `first_line`."""
-        if b"\x1b" in block:  # colour codes can split a message; they never span lines
-            block = _ANSI_BLOCK.sub(b"", block)
+    def scan_block(
+        self, block: bytes | bytearray, first_line: int, end_of_block: int | None = None
+    ) -> Iterator[Hit]:
+        """Hits in block[:end_of_block] (whole lines) whose first line is number `first_line`."""
+        end_of_block = len(block) if end_of_block is None else end_of_block
+        if block.find(b"\x1b", 0, end_of_block) >= 0:  # colours can split a message
+            block = _ANSI_BLOCK.sub(b"", block[:end_of_block])
+            end_of_block = len(block)
         search = self._scan.search
         position = 0
         line = first_line
-        end_of_block = len(block)
         while position < end_of_block:
-            match = search(block, position)
+            match = search(block, position, end_of_block)
             if match is None:
                 return
             start = block.rfind(b"\n", 0, match.start()) + 1
-            end = block.find(b"\n", match.start())
+            end = block.find(b"\n", match.start(), end_of_block)
             end = end_of_block if end < 0 else end
             line += block.count(b"\n", position, start)
-            text = clean_line(block[start:end])
-            signature = self.identify(text)
+            text = clean_line(bytes(block[start : min(end, start + self.max_line)]))
+            signature = self.identify(text) if match.start() - start < self.max_line else None
             if signature is not None:
-                yield Hit(line, signature, text, block[start : min(end, start + 160)])
+                yield Hit(line, signature, text, bytes(block[start : min(end, start + 160)]))
             position = end + 1
             line += 1
 
-    def scan(self, blocks: Iterable[bytes]) -> Scan:
+    def scan(self, blocks: Iterable[bytes] | Iterable[tuple[bytearray, int]]) -> Scan:
         """Hits over a stream of blocks, counting lines as it goes."""
         return Scan(self, blocks)
 
@@ -89,12 +93,15 @@ class Matcher:
 class Scan:
     """An iteration of hits over blocks; `lines` is how many lines were read so far."""
 
-    def __init__(self, matcher: Matcher, blocks: Iterable[bytes]) -> None:
+    def __init__(
+        self, matcher: Matcher, blocks: Iterable[bytes] | Iterable[tuple[bytearray, int]]
+    ) -> None:
         self._matcher = matcher
         self._blocks = blocks
         self.lines = 0
 
     def __iter__(self) -> Iterator[Hit]:
-        for block in self._blocks:
-            yield from self._matcher.scan_block(block, self.lines + 1)
-            self.lines += block.count(b"\n")
+        for item in self._blocks:
+            block, end = item if isinstance(item, tuple) else (item, len(item))
+            yield from self._matcher.scan_block(block, self.lines + 1, end)
+            self.lines += block.count(b"\n", 0, end)

@@ -33,6 +33,7 @@ def _where(finding: Finding | None) -> str:
 def render_table(summary: Summary, catalog: Catalog, out: TextIO) -> None:
     """Findings grouped by signature: count, first/last occurrence, the learning's fix."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console(file=out, soft_wrap=False)
@@ -45,7 +46,6 @@ def render_table(summary: Summary, catalog: Catalog, out: TextIO) -> None:
     table.add_column("first", overflow="fold")
     table.add_column("last", overflow="fold")
     table.add_column("fix", no_wrap=True)
-    table.add_column("learning", overflow="fold")
     ranked = sorted(summary.by_signature.items(), key=lambda item: -item[1].count)
     for signature_id, stats in ranked:
         learning = catalog.learning(catalog.signature(signature_id).learning_id)
@@ -55,12 +55,14 @@ def render_table(summary: Summary, catalog: Catalog, out: TextIO) -> None:
             _where(stats.first),
             _where(stats.last),
             f"[bold]{learning.fix_task}[/bold]",
-            learning.title,
         )
     console.print(table)
     for signature_id, stats in ranked:
+        learning = catalog.learning(catalog.signature(signature_id).learning_id)
+        console.print(f"\n[bold]{signature_id}[/bold]: {escape(learning.title)}")
+        console.print(f"  fix: {escape(learning.fix)}")
         if stats.first is not None:
-            console.print(f"[dim]{signature_id} e.g.:[/dim] {stats.first.text}", markup=True)
+            console.print(f"  e.g. {escape(stats.first.text)}", style="dim")
 
 
 def write_finding_line(finding: Finding, catalog: Catalog, out: TextIO) -> None:

@@ -9,7 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from netra_devtools.learnings import SPEC_DIR, load_catalog
-from netra_devtools.learnings.lines import clean_line, iter_blocks, iter_chunks, iter_lines
+from netra_devtools.learnings.lines import (
+    clean_line,
+    iter_blocks,
+    iter_buffer_blocks,
+    iter_chunks,
+    iter_lines,
+)
 from netra_devtools.learnings.matcher import Matcher
 
 MATCHER = Matcher(load_catalog(SPEC_DIR).signatures)
@@ -88,3 +94,30 @@ def test_arbitrary_bytes_in_arbitrary_chunks_never_crash_and_lines_are_counted(
 @given(st.binary(max_size=500))
 def test_clean_line_accepts_any_bytes(raw: bytes) -> None:
     assert "\n" not in clean_line(raw.replace(b"\n", b""))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([b"a", b"\n", b"\r", b"\x00", b"\xff", ERROR, b"x" * 70]), max_size=80
+    ),
+    st.integers(min_value=8, max_value=200),
+    st.integers(min_value=4, max_value=150),
+)
+def test_buffer_reader_finds_the_same_lines_as_the_chunk_reader(
+    parts: list[bytes], size: int, max_line: int
+) -> None:
+    data = b"".join(parts)
+    matcher = Matcher(MATCHER.signatures, max_line=max_line)
+    expected = matcher.scan(iter_blocks(iter_chunks(io.BytesIO(data), 7), max_line=max_line))
+    expected_hits = [(h.line, h.signature.id) for h in expected]
+    actual = matcher.scan(iter_buffer_blocks(io.BytesIO(data), max_line=max_line, size=size))
+    assert [(h.line, h.signature.id) for h in actual] == expected_hits
+    assert actual.lines == expected.lines
+
+
+def test_buffer_reader_truncates_huge_lines_but_counts_them() -> None:
+    data = b"z" * (3 << 20) + ERROR + b"\n" + ERROR + b"\n"
+    scan = MATCHER.scan(iter_buffer_blocks(io.BytesIO(data)))
+    assert [h.line for h in scan] == [2]
+    assert scan.lines == 2
