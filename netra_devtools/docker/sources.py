@@ -136,10 +136,12 @@ def compose_cli_source(
     since: str | None = None,
     follow: bool = False,
     timeout: float | None = None,
+    compose_files: Sequence[str] = (),
 ) -> LogSource:
     """`docker compose -p PROJECT logs --no-color` as one stream (lines keep their prefixes)."""
     base = compose_command()
-    argv = [*base, "-p", project, "logs", "--no-color"]
+    files = [arg for path in compose_files for arg in ("-f", path)]
+    argv = [*base, *files, "-p", project, "logs", "--no-color"]
     if since:
         if base[-1] != "compose":
             raise SourceError("docker-compose 1.x has no `logs --since`; use the Docker SDK source")

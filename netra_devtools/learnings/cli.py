@@ -28,6 +28,12 @@ def add_arguments(parser: ArgumentParser) -> None:
     )
     source.add_argument("--since", help="only logs since: 10m, 2h, unix time, or RFC 3339")
     source.add_argument("--follow", action="store_true", help="keep reading new log lines")
+    source.add_argument(
+        "--compose-file",
+        action="append",
+        default=[],
+        help="compose file for the CLI fallback (repeatable; default: compose's own lookup)",
+    )
     source.add_argument("--file", help="read a log file instead (`-` for stdin)")
     source.add_argument(
         "--via",
@@ -105,6 +111,7 @@ def _open_sources(args: argparse.Namespace) -> tuple[list[Any], NameOf]:
             since=a["since"],
             follow=a["follow"],
             timeout=a["timeout"],
+            compose_files=a["compose_file"],
         )
     except src.SourceError as exc:
         raise ProblemFound(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -52,6 +53,7 @@ def _run_service(client: Any, image: str, project: str, service: str, script: st
             "com.docker.compose.project": project,
             "com.docker.compose.service": service,
             "com.docker.compose.container-number": "1",
+            "com.docker.compose.oneoff": "False",
         },
         network_mode="none",
     )
@@ -117,6 +119,33 @@ def test_table_names_the_fix_for_people(docker_host: str, project: str) -> None:
     result = _introspect(docker_host, "--project", project)
     assert result.returncode == 1
     assert "invoke fix-port" in result.stdout and "api:2" in result.stdout
+
+
+@pytest.mark.skipif(
+    shutil.which("docker-compose") is None and shutil.which("docker") is None,
+    reason="no compose CLI installed",
+)
+def test_compose_cli_fallback_attributes_lines_to_services(
+    docker_host: str, project: str, busybox_image: str, tmp_path: Path
+) -> None:
+    compose = tmp_path / "docker-compose.yml"
+    compose.write_text(
+        "version: '3.8'\nservices:\n"
+        f"  api:\n    image: {busybox_image}\n    network_mode: none\n"
+        f"  worker:\n    image: {busybox_image}\n    network_mode: none\n"
+    )
+    result = _introspect(
+        docker_host, "--via", "cli", "--project", project, "--compose-file", str(compose), "--json"
+    )
+    if "neither `docker compose` nor `docker-compose`" in result.stderr:
+        pytest.skip(result.stderr)
+    assert result.returncode == 1, result.stderr
+    found = sorted((f["source"], f["signature"]) for f in json.loads(result.stdout)["findings"])
+    assert found == [
+        ("api", "port-in-use"),
+        ("api", "postgres-unreachable"),
+        ("worker", "migration-object-exists"),
+    ]
 
 
 def test_unknown_project_is_one_error_line(docker_host: str, docker_client: Any) -> None:
