@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from netra_devtools.learnings.model import Catalog
+
 REPEATS = 5
 ERROR_EVERY = 1000  # 0.1 % error lines
 _NOISE = [
@@ -31,7 +33,7 @@ _NOISE = [
 ]
 
 
-def _catalog():  # type: ignore[no-untyped-def]
+def _catalog() -> Catalog:
     from netra_devtools.learnings import SPEC_DIR, load_catalog
 
     return load_catalog(SPEC_DIR)
@@ -70,7 +72,7 @@ def scan_file(path: str) -> dict[str, float]:
     if WINDOWS:
         import psutil
 
-        peak = psutil.Process().memory_info().peak_wset
+        peak = getattr(psutil.Process().memory_info(), "peak_wset", 0)
     else:
         import resource
 

@@ -181,9 +181,8 @@ def _probe_pipe(path: str, timeout: float) -> str | None:
     try:
         import docker
 
-        client = docker.DockerClient(
-            base_url=f"npipe://{path.replace(chr(92), '/')}", timeout=timeout
-        )
+        url = f"npipe://{path.replace(chr(92), '/')}"
+        client = docker.DockerClient(base_url=url, timeout=max(1, round(timeout)))
         try:
             return None if client.ping() else "not answering /_ping"
         finally:

@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
-from netra_devtools.learnings.lines import iter_chunks
+from netra_devtools.learnings.lines import Readable, iter_chunks
 
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
@@ -39,7 +39,7 @@ class LogSource:
     name: str
     chunks: Iterator[bytes]
     close: Callable[[], None] = field(default=lambda: None)
-    stream: BinaryIO | None = None  # set for files/stdin: read into one reused buffer
+    stream: Readable | None = None  # set for files/stdin: read into one reused buffer
 
 
 def parse_since(text: str, now: float | None = None) -> int:

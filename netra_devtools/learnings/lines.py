@@ -11,7 +11,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from typing import BinaryIO
+from typing import IO, Protocol
+
+
+class Readable(Protocol):
+    """A binary stream that can read into a caller's buffer (files, pipes, stdin)."""
+
+    def readinto(self, buffer: memoryview, /) -> int | None: ...
+
 
 CHUNK_SIZE = 1 << 20
 MAX_LINE = 1 << 20
@@ -26,7 +33,7 @@ _TIMESTAMP = re.compile(
 )
 
 
-def iter_chunks(stream: BinaryIO, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+def iter_chunks(stream: IO[bytes], chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
     """Read a binary stream in chunks until EOF (read1 returns what is there, for --follow)."""
     read = getattr(stream, "read1", stream.read)
     while True:
@@ -67,7 +74,7 @@ def iter_blocks(chunks: Iterable[bytes], max_line: int = MAX_LINE) -> Iterator[b
 
 
 def iter_buffer_blocks(
-    stream: BinaryIO, max_line: int = MAX_LINE, size: int = 4 * CHUNK_SIZE
+    stream: Readable, max_line: int = MAX_LINE, size: int = 4 * CHUNK_SIZE
 ) -> Iterator[tuple[bytearray, int]]:
     """iter_blocks for a readable stream, reusing one buffer: yields (buffer, end).
 
@@ -122,7 +129,7 @@ def clean_line(raw: bytes) -> str:
     return line.decode("utf-8", errors="replace").rstrip("\r")
 
 
-def iter_lines(stream: BinaryIO, max_line: int = MAX_LINE) -> Iterator[tuple[int, str]]:
+def iter_lines(stream: IO[bytes], max_line: int = MAX_LINE) -> Iterator[tuple[int, str]]:
     """(1-based line number, cleaned text) for every line of a binary stream."""
     number = 0
     for block in iter_blocks(iter_chunks(stream), max_line):

@@ -44,7 +44,8 @@ def parse_xml(data: bytes, name: str) -> Element:
     parser = DefusedXMLParser(forbid_dtd=False, forbid_entities=True, forbid_external=True)
     try:
         parser.feed(data)
-        return parser.close()
+        root: Element = parser.close()
+        return root
     except DefusedXmlException as exc:
         line = parser.parser.CurrentLineNumber
         raise LearningSyntaxError(f"{name}:{line}: forbidden XML construct: {exc}") from None

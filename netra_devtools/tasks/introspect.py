@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from invoke import task
+from invoke.context import Context
+from invoke.tasks import task
 
 from netra_devtools.tasks import flag, option, run_script
 
@@ -20,16 +21,16 @@ from netra_devtools.tasks import flag, option, run_script
     }
 )
 def introspect(
-    c,
-    project="",
-    service="",
-    since="",
-    follow=False,
-    file="",
-    json=False,
-    max_findings="",
-    timeout="",
-):  # type: ignore[no-untyped-def]
+    c: Context,
+    project: str = "",
+    service: str = "",
+    since: str = "",
+    follow: bool = False,
+    file: str = "",
+    json: bool = False,
+    max_findings: str = "",
+    timeout: str = "",
+) -> None:
     """Scan container logs (or a file) against SPEC/learnings and print causes and fixes."""
     run_script(
         "docker_log_introspection_windows",
