@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -148,8 +149,10 @@ def compose_cli_source(
         argv += ["--since", since]
     argv += ["--follow"] if follow else []
     argv += list(services)
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    errors = tempfile.TemporaryFile()  # a file, not a pipe: a chatty stderr cannot block
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=errors)
     deadline = time.monotonic() + (timeout or (None if follow else CLI_LOGS_TIMEOUT_S) or 1e12)
+    stopped_by_us = False
 
     def chunks() -> Iterator[bytes]:
         assert process.stdout is not None
@@ -158,9 +161,17 @@ def compose_cli_source(
             if time.monotonic() > deadline:
                 break
         close()
+        if process.returncode and not stopped_by_us:
+            errors.seek(0)
+            lines = errors.read().decode("utf-8", "replace").strip().splitlines()
+            raise SourceError(
+                f"`{' '.join(argv[: len(base)])} logs` failed: {lines[0].strip() if lines else process.returncode}"
+            )
 
     def close() -> None:
+        nonlocal stopped_by_us
         if process.poll() is None:
+            stopped_by_us = True
             process.terminate()
             try:
                 process.wait(10)

@@ -115,14 +115,27 @@ def _open_sources(args: argparse.Namespace) -> tuple[list[Any], NameOf]:
         )
     except src.SourceError as exc:
         raise ProblemFound(
-            f"{sdk_error}; compose CLI fallback: {exc}" if sdk_error else str(exc)
+            f"Docker SDK: {sdk_error}; compose CLI fallback: {exc}" if sdk_error else str(exc)
         ) from None
+
+    if sdk_error is not None:
+        source.chunks = _explain_failure(source.chunks, f"Docker SDK: {sdk_error}")
 
     def name_of(hit: Hit) -> str:
         head = hit.head.decode("utf-8", "replace")
         return src.service_from_prefix(head, project) or source.name
 
     return [source], name_of
+
+
+def _explain_failure(chunks: Iterator[bytes], context: str) -> Iterator[bytes]:
+    """Prefix a failing CLI fallback's error with why the SDK source was not used."""
+    from netra_devtools.docker.sources import SourceError
+
+    try:
+        yield from chunks
+    except SourceError as exc:
+        raise SourceError(f"{context}; compose CLI fallback: {exc}") from None
 
 
 def _sdk_sources(

@@ -265,6 +265,15 @@ def test_missing_socket_is_reported_cleanly_by_the_script(tmp_path: Path) -> Non
         detect({"DOCKER_HOST": missing}, tmp_path)
 
 
+def test_auto_mode_without_engine_reports_sdk_and_cli_fallback_errors(tmp_path: Path) -> None:
+    missing = f"unix://{tmp_path}/gone.sock"
+    result = _introspect(missing, "--project", "p", timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: Docker SDK: no Docker engine answered")
+    assert "; compose CLI fallback: " in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
 def test_real_postgres_errors_are_recognised(postgres_server: Any, database_url: str) -> None:
     """Errors raised by the real driver against a real server map to their signatures."""
     import psycopg2

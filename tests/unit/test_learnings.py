@@ -199,7 +199,9 @@ REFERENCES = sorted(
 
 
 @pytest.mark.parametrize(("learning", "reference"), REFERENCES, ids=[r for _, r in REFERENCES])
-def test_shipped_learnings_reference_existing_files_and_tests(learning: str, reference: str) -> None:
+def test_shipped_learnings_reference_existing_files_and_tests(
+    learning: str, reference: str
+) -> None:
     """Each related file and verification test exists (other helpers' files arrive at merge)."""
     only = [lr for lr in CATALOG.learnings if lr.id == learning]
     problems = missing_references(type(CATALOG)(tuple(only)), REPO_ROOT)
