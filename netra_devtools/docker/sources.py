@@ -159,14 +159,20 @@ def compose_cli_source(
         for chunk in iter_chunks(process.stdout):
             yield chunk
             if time.monotonic() > deadline:
-                break
+                close()
+                return
+        try:  # stdout ended: let the CLI exit by itself so its exit code means something
+            process.wait(CLI_PROBE_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            close()
+            return
         close()
+        errors.seek(0)
+        lines = errors.read().decode("utf-8", "replace").strip().splitlines()
+        errors.close()
         if process.returncode and not stopped_by_us:
-            errors.seek(0)
-            lines = errors.read().decode("utf-8", "replace").strip().splitlines()
-            raise SourceError(
-                f"`{' '.join(argv[: len(base)])} logs` failed: {lines[0].strip() if lines else process.returncode}"
-            )
+            reason = lines[0].strip() if lines else f"exit code {process.returncode}"
+            raise SourceError(f"`{' '.join(argv[: len(base)])} logs` failed: {reason}")
 
     def close() -> None:
         nonlocal stopped_by_us
