@@ -139,6 +139,85 @@ OTHER_REAL_LINES = [
     ("-", 'NOTICE:  relation "alembic_version" already exists, skipping'),
     ("-", 'NOTICE:  index "ix_old" does not exist, skipping'),
     ("-", "INFO  [alembic.runtime.migration] Context impl PostgresqlImpl."),
+    ("port-in-use", "java.net.BindException: Address already in use"),
+    (
+        "port-in-use",
+        "2026/01/01 10:00:00 [emerg] 1#1: bind() to 0.0.0.0:80 failed (98: Address already in use)",
+    ),
+    ("port-in-use", "Error: rootlessport listen tcp 0.0.0.0:8080: bind: address already in use"),
+    (
+        "port-in-use",
+        "OSError: [WinError 10048] Normalerweise darf jede Socketadresse (Protokoll, Netzwerkadresse oder Anschluss) nur jeweils einmal verwendet werden",
+    ),
+    ("port-access-forbidden", "nginx: [emerg] bind() to 0.0.0.0:80 failed (13: Permission denied)"),
+    ("port-access-forbidden", "Caused by: java.net.BindException: Permission denied"),
+    ("migration-object-missing", 'PG::UndefinedTable: ERROR:  relation "users" does not exist'),
+    (
+        "migration-object-missing",
+        'django.db.utils.ProgrammingError: relation "app_thread" does not exist',
+    ),
+    ("migration-object-missing", "ERROR:  column users.foo does not exist"),
+    (
+        "migration-object-missing",
+        "The table `public.users` does not exist in the current database.",
+    ),
+    ("migration-object-exists", 'PG::DuplicateTable: ERROR:  relation "users" already exists'),
+    ("migration-object-exists", 'psycopg.errors.DuplicateObject: type "status" already exists'),
+    (
+        "docker-engine-unreachable",
+        "unable to get image 'postgres:15': Cannot connect to the Docker daemon at unix:///home/ada/.docker/desktop/docker.sock. Is the docker daemon running?",
+    ),
+    (
+        "docker-engine-unreachable",
+        "error during connect: in the default daemon configuration on Windows, the docker client must be run with elevated privileges to connect",
+    ),
+    (
+        "docker-engine-unreachable",
+        "request returned Internal Server Error for API route and version http://%2F%2F.%2Fpipe%2FdockerDesktopLinuxEngine/v1.45/containers/json, check if the server supports the requested API version",
+    ),
+    (
+        "docker-engine-unreachable",
+        "dial unix /var/run/docker.sock: connect: no such file or directory",
+    ),
+    (
+        "docker-engine-unreachable",
+        "open //./pipe/docker_engine_linux: The system cannot find the file specified.",
+    ),
+    (
+        "clickhouse-unavailable",
+        "clickhouse_driver.errors.SocketTimeoutError: Code: 209. ([Errno 110] Connection timed out) (clickhouse:9000)",
+    ),
+    ("clickhouse-unavailable", "Error: connect ECONNREFUSED 127.0.0.1:8123"),
+    (
+        "postgres-unreachable",
+        "failed to connect to `user=postgres database=postgres`: 127.0.0.1:5433 (localhost): dial error: dial tcp 127.0.0.1:5433: connect: connection refused",
+    ),
+    (
+        "postgres-unreachable",
+        "org.postgresql.util.PSQLException: Connection to localhost:5432 refused. Check that the hostname and port are correct and that the postmaster is accepting TCP/IP connections.",
+    ),
+    (
+        "postgres-unreachable",
+        "sqlalchemy.exc.OperationalError: (psycopg2.OperationalError) server closed the connection unexpectedly",
+    ),
+    ("postgres-unreachable", "localhost:5432 - no response"),
+    ("postgres-unreachable", "psycopg.errors.ConnectionTimeout: connection timeout expired"),
+    (
+        "postgres-auth-failed",
+        "org.postgresql.util.PSQLException: The server requested password-based authentication, but no password was provided.",
+    ),
+    (
+        "postgres-auth-failed",
+        "Error: SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string",
+    ),
+    (
+        "postgres-auth-failed",
+        'failed to connect to `user=postgres database=postgres`: 127.0.0.1:5432 (localhost): failed SASL auth: FATAL: password authentication failed for user "postgres" (SQLSTATE 28P01)',
+    ),
+    ("-", "LOG:  database system was shut down at 2026-01-01 10:00:00 UTC"),
+    ("-", "INFO:     Application startup complete."),
+    ("-", "minio: API: http://172.18.0.3:9000"),
+    ("-", "WARNING: ClickHouse spool replayed 120 rows"),
 ]
 
 
