@@ -198,6 +198,8 @@ def probe(url: str, timeout: float = PING_TIMEOUT_S) -> str | None:
         path = parts.netloc + parts.path
         if not os.path.exists(path):
             return "missing socket"
+        if not hasattr(socket, "AF_UNIX"):
+            return "unix sockets are not supported by this Python"
         return _probe_socket(path, timeout)
     if parts.scheme == "npipe":
         return _probe_pipe("\\\\.\\pipe\\" + url.rsplit("/", 1)[-1], timeout)

@@ -73,6 +73,8 @@ def _check_usage(args: argparse.Namespace) -> None:
         raise UsageError("--max-findings must be at least 1")
     if a["timeout"] is not None and a["timeout"] <= 0:
         raise UsageError("--timeout must be positive")
+    if a["learnings"] is not None and not a["learnings"].is_dir():
+        raise UsageError(f"--learnings: not a directory: {a['learnings']}")
 
 
 def default_project() -> str:

@@ -94,6 +94,7 @@ def test_table_groups_by_signature_with_the_fix_task(data_dir: Path, tmp_path: P
         ["--file", "x.log", "--service", "backend"],
         ["--since", "yesterday-ish", "--project", "p"],
         ["--max-findings", "0", "--file", "-"],
+        ["--learnings", "/no/such/dir", "--file", "-"],
         ["--bogus"],
     ],
 )
