@@ -81,6 +81,7 @@ def scan_file(path: str) -> dict[str, float]:
 
 
 def _ours(path: Path) -> dict[str, float]:
+    start = time.perf_counter()
     out = subprocess.run(
         [sys.executable, "-m", "benchmarks.bench_introspection", "--scan", str(path)],
         capture_output=True,
@@ -89,7 +90,9 @@ def _ours(path: Path) -> dict[str, float]:
         check=True,
         cwd=Path(__file__).resolve().parents[1],
     )
-    return json.loads(out.stdout)  # type: ignore[no-any-return]
+    result: dict[str, float] = json.loads(out.stdout)
+    result["wall"] = time.perf_counter() - start
+    return result
 
 
 def _grep(path: Path, patterns: Path) -> tuple[float, int]:
@@ -125,6 +128,7 @@ def run() -> list[dict[str, object]]:
     ours_s = statistics.median(r["seconds"] for r in ours_runs)
     grep_s = statistics.median(s for s, _ in grep_runs)
     ours_rate, grep_rate = megabytes / ours_s, megabytes / grep_s
+    wall_rate = megabytes / statistics.median(r["wall"] for r in ours_runs)
     rss_big = statistics.median(r["peak_rss"] for r in ours_runs) / 2**20
     rss_small = small_run["peak_rss"] / 2**20
     command = "python -m benchmarks.bench_introspection"
@@ -136,6 +140,15 @@ def run() -> list[dict[str, object]]:
             "unit": "MB/s, median of 5 interleaved (ours: scan time in-process; anchor: LC_ALL=C grep -E -c -f, wall)",
             "goal": "ours >= 0.5 x anchor",
             "met": ours_rate >= 0.5 * grep_rate,
+            "command": command,
+        },
+        {
+            "measurement": "same, end to end: whole process incl. Python start-up and catalog load",
+            "ours": round(wall_rate, 1),
+            "anchor": round(grep_rate, 1),
+            "unit": "MB/s, median of 5 interleaved (both: process wall time)",
+            "goal": "ours >= 0.5 x anchor",
+            "met": wall_rate >= 0.5 * grep_rate,
             "command": command,
         },
         {

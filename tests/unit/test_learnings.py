@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -260,7 +261,7 @@ def test_exported_patterns_select_the_same_lines_in_grep(tmp_path: Path, data_di
         capture_output=True,
         text=True,
         timeout=30,
-        env={"LC_ALL": "C.UTF-8"},
+        env={**os.environ, "LC_ALL": "C.UTF-8"},
     )
     assert result.stderr == ""
     assert result.stdout.splitlines() == [line for line in lines if MATCHER.identify(line)]
