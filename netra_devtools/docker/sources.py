@@ -41,6 +41,7 @@ class LogSource:
     chunks: Iterator[bytes]
     close: Callable[[], None] = field(default=lambda: None)
     stream: Readable | None = None  # set for files/stdin: read into one reused buffer
+    demux: Callable[[bytes], str | None] | None = None  # interleaved output: line → service
 
 
 def parse_since(text: str, now: float | None = None) -> int:
@@ -187,7 +188,10 @@ def compose_cli_source(
         if process.stdout is not None:
             process.stdout.close()
 
-    return LogSource(f"compose:{project}", chunks(), close)
+    def demux(raw: bytes) -> str | None:
+        return service_from_prefix(raw[:200].decode("utf-8", "replace"), project)
+
+    return LogSource(f"compose:{project}", chunks(), close, demux=demux)
 
 
 _PREFIX = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_.-]*?)(?:[-_](\d+))? *\|")

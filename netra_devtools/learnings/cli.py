@@ -6,13 +6,13 @@ import argparse
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from netra_devtools.cli import ArgumentParser, ProblemFound, UsageError
 from netra_devtools.learnings.introspect import Finding, Summary, follow_sources, scan_sources
-from netra_devtools.learnings.matcher import Hit, Matcher
+from netra_devtools.learnings.matcher import Matcher
 
 EXIT_FOUND = 1
 
@@ -49,9 +49,6 @@ def add_arguments(parser: ArgumentParser) -> None:
     parser.add_argument("--learnings", type=Path, help="catalog directory (default SPEC/learnings)")
 
 
-NameOf = Callable[[Hit], str] | None
-
-
 @contextlib.contextmanager
 def _problems_as_exit_codes() -> Iterator[None]:
     """Library exceptions → the CLI contract: bad input 2, anything that failed 1."""
@@ -83,14 +80,14 @@ def default_project() -> str:
     return "".join(ch for ch in name.lower() if ch.isalnum() or ch in "-_")
 
 
-def _open_sources(args: argparse.Namespace) -> tuple[list[Any], NameOf]:
-    """(sources, name_of) for the chosen source; name_of maps a hit to its compose service."""
+def _open_sources(args: argparse.Namespace) -> list[Any]:
+    """The log sources the arguments ask for (SDK, with the compose CLI as fallback; a file)."""
     from netra_devtools.docker import sources as src
 
     a = vars(args)
     if a["file"]:
         try:
-            return [src.file_source(a["file"])], None
+            return [src.file_source(a["file"])]
         except src.SourceError as exc:
             raise UsageError(str(exc)) from None
     project = a["project"] or default_project()
@@ -101,7 +98,7 @@ def _open_sources(args: argparse.Namespace) -> tuple[list[Any], NameOf]:
     sdk_error = None
     if a["via"] in ("auto", "sdk"):
         try:
-            return _sdk_sources(project, a["service"], since, a["follow"]), None
+            return _sdk_sources(project, a["service"], since, a["follow"])
         except Exception as exc:  # engine missing/refusing: the CLI fallback may still work
             if a["via"] == "sdk" or isinstance(exc, src.SourceError):
                 raise
@@ -122,12 +119,7 @@ def _open_sources(args: argparse.Namespace) -> tuple[list[Any], NameOf]:
 
     if sdk_error is not None:
         source.chunks = _explain_failure(source.chunks, f"Docker SDK: {sdk_error}")
-
-    def name_of(hit: Hit) -> str:
-        head = hit.head.decode("utf-8", "replace")
-        return src.service_from_prefix(head, project) or source.name
-
-    return [source], name_of
+    return [source]
 
 
 def _explain_failure(chunks: Iterator[bytes], context: str) -> Iterator[bytes]:
@@ -168,7 +160,7 @@ def run_introspection(args: argparse.Namespace, out: TextIO | None = None) -> in
     with _problems_as_exit_codes():
         catalog = load_catalog(a["learnings"] or SPEC_DIR)
         matcher = Matcher(catalog.signatures)
-        sources, name_of = _open_sources(args)
+        sources = _open_sources(args)
         findings: Iterator[Finding]
         if a["follow"]:
             findings = follow_sources(
@@ -177,10 +169,9 @@ def run_introspection(args: argparse.Namespace, out: TextIO | None = None) -> in
                 summary,
                 max_findings=a["max_findings"],
                 timeout=a["timeout"],
-                name_of=name_of,
             )
         else:
-            findings = scan_sources(matcher, sources, summary, name_of=name_of)
+            findings = scan_sources(matcher, sources, summary)
             if a["max_findings"] is not None:
                 findings = _limit(findings, a["max_findings"])
         if a["json"] and a["follow"]:

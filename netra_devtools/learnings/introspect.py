@@ -9,7 +9,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from netra_devtools.docker.sources import LogSource
@@ -79,30 +79,45 @@ def _finding(hit: Hit, source: str) -> Finding:
     return Finding(hit.signature.id, hit.signature.learning_id, source, hit.line, text)
 
 
-def _source_findings(
-    matcher: Matcher, source: LogSource, name_of: Callable[[Hit], str] | None
-) -> Iterator[Finding | int]:
+def _source_findings(matcher: Matcher, source: LogSource) -> Iterator[Finding | int]:
     """Findings of one source, then the number of lines it had (an int, last)."""
+    if source.demux is not None:
+        yield from _demuxed_findings(matcher, source)
+        return
     if source.stream is not None:
         scan = matcher.scan(iter_buffer_blocks(source.stream))
     else:
         scan = matcher.scan(iter_blocks(source.chunks))
     for hit in scan:
-        yield _finding(hit, name_of(hit) if name_of else source.name)
+        yield _finding(hit, source.name)
     yield scan.lines
+
+
+def _demuxed_findings(matcher: Matcher, source: LogSource) -> Iterator[Finding | int]:
+    """Interleaved compose output: each line is numbered within its own service (its prefix)."""
+    assert source.demux is not None
+    per_service: dict[str, int] = {}
+    total = 0
+    for block in iter_blocks(source.chunks):
+        for raw in block.split(b"\n")[:-1]:
+            total += 1
+            name = source.demux(raw) or source.name
+            number = per_service[name] = per_service.get(name, 0) + 1
+            hit = matcher.match_line(raw, number)
+            if hit is not None:
+                yield _finding(hit, name)
+    yield total
 
 
 def scan_sources(
     matcher: Matcher,
     sources: Sequence[LogSource],
     summary: Summary,
-    *,
-    name_of: Callable[[Hit], str] | None = None,
 ) -> Iterator[Finding]:
     """Findings from each source in turn; `summary` is updated as they are produced."""
     for source in sources:
         try:
-            for item in _source_findings(matcher, source, name_of):
+            for item in _source_findings(matcher, source):
                 if isinstance(item, int):
                     summary.lines += item
                 else:
@@ -119,14 +134,13 @@ def follow_sources(
     *,
     max_findings: int | None = None,
     timeout: float | None = None,
-    name_of: Callable[[Hit], str] | None = None,
 ) -> Iterator[Finding]:
     """Findings from all sources as they arrive; stops at max_findings, timeout, or all ended."""
     feed: queue.Queue[Finding | int | BaseException] = queue.Queue(maxsize=10_000)
 
     def pump(source: LogSource) -> None:
         try:
-            for item in _source_findings(matcher, source, name_of):
+            for item in _source_findings(matcher, source):
                 feed.put(item)
         except BaseException as exc:  # a failing stream ends its source and is reported once
             feed.put(exc)

@@ -28,7 +28,6 @@ class Hit:
     line: int
     signature: Signature
     text: str
-    head: bytes = b""  # the raw start of the line: the compose prefix names the service
 
 
 class Matcher:
@@ -59,6 +58,14 @@ class Matcher:
         found = self._set.Match(text)
         return self.signatures[min(found)] if found else None
 
+    def match_line(self, raw: bytes, line: int) -> Hit | None:
+        """The hit for one raw line (no newline), or None: the per-line path for demuxing."""
+        if self._scan.search(raw[: self.max_line]) is None and b"\x1b" not in raw:
+            return None
+        text = clean_line(raw[: self.max_line])
+        signature = self.identify(text)
+        return None if signature is None else Hit(line, signature, text)
+
     def scan_block(
         self, block: bytes | bytearray, first_line: int, end_of_block: int | None = None
     ) -> Iterator[Hit]:
@@ -81,7 +88,7 @@ class Matcher:
             text = clean_line(bytes(block[start : min(end, start + self.max_line)]))
             signature = self.identify(text) if match.start() - start < self.max_line else None
             if signature is not None:
-                yield Hit(line, signature, text, bytes(block[start : min(end, start + 160)]))
+                yield Hit(line, signature, text)
             position = end + 1
             line += 1
 

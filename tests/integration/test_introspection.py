@@ -140,11 +140,12 @@ def test_compose_cli_fallback_attributes_lines_to_services(
     if "neither `docker compose` nor `docker-compose`" in result.stderr:
         pytest.skip(result.stderr)
     assert result.returncode == 1, result.stderr
-    found = sorted((f["source"], f["signature"]) for f in json.loads(result.stdout)["findings"])
-    assert found == [
-        ("api", "port-in-use"),
-        ("api", "postgres-unreachable"),
-        ("worker", "migration-object-exists"),
+    findings = json.loads(result.stdout)["findings"]
+    found = sorted((f["source"], f["line"], f["signature"]) for f in findings)
+    assert found == [  # lines are numbered within each service, as with the SDK source
+        ("api", 2, "port-in-use"),
+        ("api", 4, "postgres-unreachable"),
+        ("worker", 2, "migration-object-exists"),
     ]
 
 

@@ -121,3 +121,13 @@ def test_buffer_reader_truncates_huge_lines_but_counts_them() -> None:
     scan = MATCHER.scan(iter_buffer_blocks(io.BytesIO(data)))
     assert [h.line for h in scan] == [2]
     assert scan.lines == 2
+
+
+def test_match_line_sees_through_prefixes_and_colours_and_ignores_clean_lines() -> None:
+    hit = MATCHER.match_line(b"\x1b[32mnetra_api_1 |\x1b[0m " + ERROR + b"\r", 7)
+    assert hit is not None and (hit.line, hit.signature.id, hit.text) == (
+        7,
+        "port-in-use",
+        ERROR.decode(),
+    )
+    assert MATCHER.match_line(b"api-1  | INFO all good", 1) is None
