@@ -101,6 +101,15 @@ def workflows(session: nox.Session) -> None:
 
 
 @nox.session
+def learnings(session: nox.Session) -> None:
+    """SPEC/learnings: XSD, ids, signatures vs examples/near-misses, references, docs up to date."""
+    _install(session)
+    session.run("python", "-m", "netra_devtools.learnings", *session.posargs)
+    _pytest(session, "tests/unit/test_learnings.py", "tests/unit/test_learnings_loader.py",
+            coverage=False)
+
+
+@nox.session
 def bench(session: nox.Session) -> None:
     """Run every benchmark under benchmarks/ and write docs/benchmarks.md."""
     _install(session, embedded=True)

@@ -3,10 +3,12 @@
 from invoke import Collection
 
 from netra_devtools.tasks import doctor, ports
+from netra_devtools.tasks.introspect import introspect
 from netra_devtools.tasks.migrate import migrate
 
 ns = Collection()
 ns.add_task(doctor.doctor)
+ns.add_task(introspect)
 ns.add_task(migrate)
 ns.add_task(ports.fix_port, name="fix-port")
 ns.add_task(ports.check_port, name="check-port")
