@@ -1,0 +1,183 @@
+"""Child processes in their own process group: spawn, identify by pid + create time, stop whole trees.
+
+POSIX: a new session, so the group can be signalled at once (SIGTERM, then SIGKILL). Windows:
+CREATE_NEW_PROCESS_GROUP, so CTRL_BREAK_EVENT reaches the child and its descendants; whatever
+survives the grace period is killed as a tree. Descendants that left the group are collected with
+psutil before signalling, so nothing the stack started is left holding a port.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from netra_devtools.compat import WINDOWS
+
+STOP_GRACE_S = 10.0
+
+
+@dataclass(frozen=True)
+class ProcessRecord:
+    """A process as state.json records it: name, pid and create time (guards against pid reuse)."""
+
+    name: str
+    pid: int
+    create_time: float
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form kept in state.json."""
+        return {"name": self.name, "pid": self.pid, "create_time": self.create_time}
+
+
+def create_time(pid: int) -> float | None:
+    """The process's create time (psutil), or None when no such process exists."""
+    import psutil
+
+    try:
+        return float(psutil.Process(pid).create_time())
+    except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
+        return None
+
+
+def record(name: str, pid: int) -> ProcessRecord:
+    """A ProcessRecord for a running process."""
+    started = create_time(pid)
+    if started is None:
+        raise ProcessLookupError(f"{name}: process {pid} is not running")
+    return ProcessRecord(name=name, pid=pid, create_time=started)
+
+
+def is_same_process(pid: int, started: float) -> bool:
+    """True when `pid` still runs and is the process that started at `started` (not a reuse)."""
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        return abs(proc.create_time() - started) < 0.05 and proc.status() != psutil.STATUS_ZOMBIE
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False
+
+
+def spawn(
+    args: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    log: Path | None = None,
+    detach: bool = False,
+) -> subprocess.Popen[bytes]:
+    """Start `args` as the leader of a new process group, output appended to `log`."""
+    kwargs: dict[str, Any] = {}
+    if WINDOWS:
+        flags = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
+        if detach:
+            flags |= subprocess.DETACHED_PROCESS  # type: ignore[attr-defined]
+        kwargs["creationflags"] = flags
+    else:
+        kwargs["start_new_session"] = True  # own session and group: killpg reaches every child
+    out: IO[bytes] | int = subprocess.DEVNULL
+    if log is not None:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        out = open(log, "ab")  # noqa: SIM115 - handed to the child, closed below
+    try:
+        return subprocess.Popen(
+            list(args),
+            env=dict(env) if env is not None else None,
+            cwd=str(cwd) if cwd else None,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            **kwargs,
+        )
+    finally:
+        if not isinstance(out, int):
+            out.close()
+
+
+def _tree(pid: int) -> list[Any]:
+    import psutil
+
+    try:
+        parent = psutil.Process(pid)
+        return [parent, *parent.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+
+
+def _signal_group(pid: int, *, hard: bool) -> None:
+    if WINDOWS:
+        if not hard:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.CTRL_BREAK_EVENT)  # type: ignore[attr-defined]
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        pgid = os.getpgid(pid)
+        if pgid == os.getpgid(0):
+            # Never signal our own group: the child was not spawned through spawn().
+            os.kill(pid, signal.SIGKILL if hard else signal.SIGTERM)
+        else:
+            os.killpg(pgid, signal.SIGKILL if hard else signal.SIGTERM)
+
+
+def stop_tree(pid: int, *, grace: float = STOP_GRACE_S) -> bool:
+    """Stop `pid`, its process group and every descendant; True when none survive.
+
+    Graceful first (SIGTERM to the group / CTRL_BREAK_EVENT), then kill whatever is left after
+    `grace` seconds, including descendants that moved to another group.
+    """
+    import psutil
+
+    procs = _tree(pid)
+    if not procs:
+        return True
+    _signal_group(pid, hard=False)
+    for proc in procs[1:]:
+        with contextlib.suppress(psutil.Error):
+            if not WINDOWS and os.getpgid(proc.pid) != os.getpgid(pid):
+                proc.terminate()
+    _gone, alive = psutil.wait_procs(procs, timeout=grace)
+    if alive:
+        _signal_group(pid, hard=True)
+        for proc in alive:
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+        _gone, alive = psutil.wait_procs(alive, timeout=5)
+    return not alive
+
+
+def stop_recorded(rec: ProcessRecord, *, grace: float = STOP_GRACE_S) -> bool:
+    """Stop a recorded process tree only if pid + create time still match; True when it is gone."""
+    if not is_same_process(rec.pid, rec.create_time):
+        return True  # already gone, or the pid now belongs to someone else: leave it alone
+    return stop_tree(rec.pid, grace=grace)
+
+
+def wait_gone(pid: int, timeout: float) -> bool:
+    """True once `pid` has exited (or is a zombie) within `timeout` seconds."""
+    import psutil
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def request_stop(pid: int) -> None:
+    """Ask a process (a detached launcher) to shut down cleanly: SIGTERM / CTRL_BREAK_EVENT."""
+    with contextlib.suppress(OSError):
+        if WINDOWS:
+            os.kill(pid, signal.CTRL_BREAK_EVENT)  # type: ignore[attr-defined]
+        else:
+            os.kill(pid, signal.SIGTERM)
