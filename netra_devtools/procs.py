@@ -85,7 +85,7 @@ def spawn(
     out: IO[bytes] | int = subprocess.DEVNULL
     if log is not None:
         log.parent.mkdir(parents=True, exist_ok=True)
-        out = open(log, "ab")  # noqa: SIM115 - handed to the child, closed below
+        out = open(log, "ab")  # handed to the child; our copy is closed below
     try:
         return subprocess.Popen(
             list(args),

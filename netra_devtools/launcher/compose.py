@@ -93,8 +93,12 @@ def required_images(config: Mapping[str, Any], base: Path) -> dict[str, list[str
         build = service.get("build")
         if build:
             context = Path(build.get("context", ".")) if isinstance(build, dict) else Path(build)
-            dockerfile = build.get("dockerfile", "Dockerfile") if isinstance(build, dict) else "Dockerfile"
-            path = (base / context / dockerfile) if not context.is_absolute() else context / dockerfile
+            dockerfile = (
+                build.get("dockerfile", "Dockerfile") if isinstance(build, dict) else "Dockerfile"
+            )
+            path = (
+                (base / context / dockerfile) if not context.is_absolute() else context / dockerfile
+            )
             needed[name] = _from_images(path)
         elif service.get("image"):
             needed[name] = [str(service["image"])]

@@ -39,16 +39,22 @@ def explain_failure(out: Any, client: Any, result: WaitResult, lines: int) -> li
     report: list[dict[str, Any]] = []
     for state in result.failing:
         tail = log_tail(client, state, lines)
-        out.print(f"[bold red]{state.service}[/bold red] {state.label()} - last {len(tail)} log lines:")
+        out.print(
+            f"[bold red]{state.service}[/bold red] {state.label()} - last {len(tail)} log lines:"
+        )
         for line in tail:
             out.print(f"  {line}", markup=False, highlight=False)
         match = steps.match_learnings(tail, source=state.service)
         findings = match.data.get("findings", [])
         for finding in findings:
-            out.print(f"  [yellow]known failure[/yellow] {finding.get('signature')}: {finding.get('learning')}")
+            out.print(
+                f"  [yellow]known failure[/yellow] {finding.get('signature')}: {finding.get('learning')}"
+            )
         if not match.ok:
             out.print(f"  [dim]{match.detail}[/dim]")
-        report.append({"service": state.service, "state": state.label(), "log": tail, "findings": findings})
+        report.append(
+            {"service": state.service, "state": state.label(), "log": tail, "findings": findings}
+        )
     return report
 
 

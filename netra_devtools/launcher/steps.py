@@ -94,7 +94,9 @@ def start_analytics(data_dir: Path, port: int) -> StepResult:
         return StepResult("unavailable", "analytics not available yet (no start_embedded)")
     handle = start(data_dir, port)
     url = getattr(handle, "url", None) or f"http://127.0.0.1:{port}/default"
-    return StepResult("ok", f"embedded ClickHouse on 127.0.0.1:{port}", {"handle": handle, "url": url})
+    return StepResult(
+        "ok", f"embedded ClickHouse on 127.0.0.1:{port}", {"handle": handle, "url": url}
+    )
 
 
 def stop_analytics(handle: Any) -> None:
@@ -121,7 +123,9 @@ def backend_available() -> StepResult:
     """Whether `python -m netra_backend` exists in this checkout."""
     if _module_exists("netra_backend.__main__"):
         return StepResult("ok", "python -m netra_backend")
-    return StepResult("unavailable", "backend not available yet (netra_backend/__main__.py missing)")
+    return StepResult(
+        "unavailable", "backend not available yet (netra_backend/__main__.py missing)"
+    )
 
 
 def backend_command(port: int, host: str = "127.0.0.1") -> list[str]:
@@ -165,6 +169,4 @@ def match_learnings(lines: Iterable[str], source: str) -> StepResult:
 def _finding_dict(finding: Any) -> dict[str, Any]:
     if isinstance(finding, dict):
         return finding
-    return {
-        key: getattr(finding, key, None) for key in ("signature", "learning", "line", "text")
-    }
+    return {key: getattr(finding, key, None) for key in ("signature", "learning", "line", "text")}

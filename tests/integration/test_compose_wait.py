@@ -54,9 +54,7 @@ SERVICES = {
 
 
 @pytest.fixture
-def make_project(
-    tmp_path: Path, docker_host: str, busybox_image: str
-) -> Iterator[Any]:
+def make_project(tmp_path: Path, docker_host: str, busybox_image: str) -> Iterator[Any]:
     """Write a compose file with the named services; every project is taken down afterwards."""
     projects: list[compose.ComposeProject] = []
 
@@ -110,7 +108,9 @@ def test_wait_times_out_on_a_service_that_stays_unhealthy(
 ) -> None:
     project = make_project("plain", "sick")
     project.run("up", "-d")
-    result = compose.wait_until_healthy(docker_client, project.project, ["plain", "sick"], timeout=4)
+    result = compose.wait_until_healthy(
+        docker_client, project.project, ["plain", "sick"], timeout=4
+    )
     assert not result.ready
     assert result.elapsed >= 4
     assert [s.service for s in result.failing] == ["sick"]
