@@ -2,4 +2,11 @@
 
 from invoke import Collection
 
+from netra_devtools.tasks import stack
+
 ns = Collection()
+ns.add_task(stack.dev)
+ns.add_task(stack.down)
+ns.add_task(stack.reset)
+ns.add_task(stack.logs)
+ns.add_task(stack.health)

@@ -23,15 +23,17 @@ LOG_TAIL_LINES = 20
 
 def engine_client(timeout: float = 3) -> tuple[Any | None, str]:
     """A Docker SDK client for the engine in the environment, or None and the reason."""
+    import os
+
+    where = os.environ.get("DOCKER_HOST") or "the default socket"
     try:
         import docker
 
         client = docker.from_env(timeout=timeout)
         client.ping()
-        return client, "Docker engine reachable"
-    except Exception as exc:  # missing socket, refused, permission, bad DOCKER_HOST
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return None, f"no Docker engine reachable ({reason[:120]})"
+        return client, f"Docker engine reachable at {where}"
+    except Exception:  # missing socket, refused, permission, bad DOCKER_HOST: all mean "not here"
+        return None, f"no Docker engine reachable at {where}"
 
 
 def explain_failure(out: Any, client: Any, result: WaitResult, lines: int) -> list[dict[str, Any]]:
