@@ -86,10 +86,25 @@ class ComposeProject:
         return data if isinstance(data, dict) else {}
 
 
-def required_images(config: Mapping[str, Any], base: Path) -> dict[str, list[str]]:
+def active_services(config: Mapping[str, Any], profiles: Sequence[str] = ()) -> list[str]:
+    """Services that `up` starts: no profile, or one of `profiles` (v1's config lists them all)."""
+    return [
+        name
+        for name, service in (config.get("services") or {}).items()
+        if not service.get("profiles") or set(service["profiles"]) & set(profiles)
+    ]
+
+
+def required_images(
+    config: Mapping[str, Any], base: Path, profiles: Sequence[str] | None = None
+) -> dict[str, list[str]]:
     """Per service, the images it needs: its image, or for a build the Dockerfile's FROM images."""
     needed: dict[str, list[str]] = {}
-    for name, service in (config.get("services") or {}).items():
+    services = config.get("services") or {}
+    wanted = set(services) if profiles is None else set(active_services(config, profiles))
+    for name, service in services.items():
+        if name not in wanted:
+            continue
         build = service.get("build")
         if build:
             context = Path(build.get("context", ".")) if isinstance(build, dict) else Path(build)

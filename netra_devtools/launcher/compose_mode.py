@@ -12,6 +12,7 @@ from netra_devtools.launcher.compose import (
     ComposeProject,
     ServiceState,
     WaitResult,
+    active_services,
     log_tail,
     service_states,
     wait_until_healthy,
@@ -86,7 +87,7 @@ def run_compose(
     urls: dict[str, str],
 ) -> int:
     """Bring the project up, wait for health, then either return (detach) or run until Ctrl-C."""
-    services = list((project.config().get("services") or {}).keys())
+    services = active_services(project.config(), project.profiles)
     display.step(out, "compose", "starting", " ".join(project.args("up", "-d")[-3:]))
     project.run("up", "-d")
     state = {

@@ -65,7 +65,9 @@ def _compose_blocker(opts: UpOptions) -> tuple[str | None, Any]:
     try:
         project = _project(opts)
         project.command = compose.compose_command()
-        needed = compose.required_images(project.config(), opts.compose_file.parent)
+        needed = compose.required_images(
+            project.config(), opts.compose_file.parent, project.profiles
+        )
     except (compose.ComposeUnavailable, compose.ComposeCommandFailed, OSError) as exc:
         return str(exc), None
     missing = compose.missing_images(client, sorted({i for imgs in needed.values() for i in imgs}))
