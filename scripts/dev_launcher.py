@@ -117,11 +117,17 @@ def _confirm(question: str) -> bool:
 
 def _logs(root: Path, tail: int, keep_following: bool, out: object) -> int:
     from netra_devtools.launcher import control
+    from netra_devtools.state import load_state
 
-    files = control.log_files(root)
-    if not files:
-        raise UsageError(f"no logs under {root}: start the stack with `invoke dev`")
-    for source, line in control.follow(files, tail=tail, keep_following=keep_following):
+    state = load_state(root)
+    if state.get("mode") == "compose":
+        lines = control.follow_compose(state, tail=tail, keep_following=keep_following)
+    else:
+        files = control.log_files(root)
+        if not files:
+            raise UsageError(f"no logs under {root}: start the stack with `invoke dev`")
+        lines = control.follow(files, tail=tail, keep_following=keep_following)
+    for source, line in lines:
         print(f"{source:<9}| {line}", flush=True)
         for finding in control.annotate(source, line):
             print(f"{'':<9}| known failure {finding.get('signature')}: {finding.get('learning')}")

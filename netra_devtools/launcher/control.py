@@ -79,16 +79,21 @@ def _stop_postgres(state: dict[str, Any]) -> bool:
     return True
 
 
-def _down_compose(state: dict[str, Any], root: Path) -> list[str]:
+def recorded_project(state: dict[str, Any]) -> Any:
+    """The ComposeProject a compose-mode state.json names."""
     from netra_devtools.launcher.compose import ComposeProject
 
     info = state.get("compose") or {}
-    project = ComposeProject(
+    return ComposeProject(
         file=Path(info["file"]),
         project=info.get("project", "netra"),
         profiles=info.get("profiles") or [],
         command=info.get("command") or [],
     )
+
+
+def _down_compose(state: dict[str, Any], root: Path) -> list[str]:
+    project = recorded_project(state)
     project.run("down")
     clear_state(root)
     return [f"compose project {project.project} taken down"]
@@ -114,6 +119,51 @@ def log_files(root: Path) -> dict[str, Path]:
         if (path / "server.log").exists():
             files.setdefault("postgres", path / "server.log")
     return files
+
+
+def follow_compose(
+    state: dict[str, Any], *, tail: int, keep_following: bool
+) -> Iterator[tuple[str, str]]:
+    """(service, line) pairs from `compose logs` of the recorded project."""
+    import os
+    import subprocess
+
+    project = recorded_project(state)
+    args = project.args(
+        "logs", "--no-color", "--tail", str(tail), *(["-f"] if keep_following else [])
+    )
+    # Following has no end by design (Ctrl-C stops it); the history-only call is bounded.
+    with subprocess.Popen(
+        args,
+        env={**os.environ, **project.env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+    ) as proc:
+        assert proc.stdout is not None
+        try:
+            for raw in proc.stdout:
+                source, sep, line = raw.rstrip("\n").partition("|")
+                if sep:
+                    yield _service_of(source.strip(), project.project), line.lstrip(" ")
+                else:
+                    yield "compose", raw.rstrip("\n")
+        finally:
+            if proc.poll() is None:
+                proc.terminate()
+            proc.wait(10)
+
+
+def _service_of(prefix: str, project: str) -> str:
+    """`netra_backend_1` (v1) or `netra-backend-1` / `backend-1` (v2) -> `backend`."""
+    for sep in ("_", "-"):
+        if prefix.startswith(project + sep):
+            prefix = prefix[len(project) + 1 :]
+        head, dash, index = prefix.rpartition(sep)
+        if dash and index.isdigit():
+            prefix = head
+    return prefix
 
 
 def follow(files: dict[str, Path], *, tail: int, keep_following: bool) -> Iterator[tuple[str, str]]:

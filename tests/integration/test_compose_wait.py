@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from netra_devtools.cli import ProblemFound
-from netra_devtools.launcher import compose, compose_mode
+from netra_devtools.launcher import compose, compose_mode, control
 from netra_devtools.state import load_state
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker]
@@ -44,6 +44,11 @@ SERVICES = {
       interval: 1s
       timeout: 1s
       retries: 1
+""",
+    "ends": """
+  ends:
+    image: {image}
+    command: ["sh", "-c", "sleep 4; echo done"]
 """,
     "crashes": """
   crashes:
@@ -157,6 +162,46 @@ def test_run_compose_detached_returns_when_ready(
     assert code == 0
     states = compose.service_states(docker_client, project.project, ["healthy", "plain"])
     assert all(s.ready for s in states.values())
+
+    recorded = load_state(tmp_path / ".netra")
+    logs = list(control.follow_compose(recorded, tail=10, keep_following=False))
+    assert ("healthy", "serving") in logs, logs
+
+    stopped = control.down(tmp_path / ".netra")
+    assert stopped == [f"compose project {project.project} taken down"]
+    assert (
+        docker_client.containers.list(
+            all=True, filters={"label": f"{compose.PROJECT_LABEL}={project.project}"}
+        )
+        == []
+    )
+    assert load_state(tmp_path / ".netra") == {}
+
+
+def test_foreground_compose_takes_the_project_down_when_a_service_stops(
+    make_project: Any, docker_client: Any, tmp_path: Path
+) -> None:
+    from rich.console import Console
+
+    project = make_project("healthy", "ends")
+    out = Console(file=io.StringIO(), width=200)
+    with pytest.raises(ProblemFound, match="a service stopped"):
+        compose_mode.run_compose(
+            out,
+            docker_client,
+            project,
+            timeout=30,
+            detach=False,
+            state_root=tmp_path / ".netra",
+            urls={},
+        )
+    assert (
+        docker_client.containers.list(
+            all=True, filters={"label": f"{compose.PROJECT_LABEL}={project.project}"}
+        )
+        == []
+    )
+    assert load_state(tmp_path / ".netra") == {}
 
 
 def test_images_missing_without_a_registry_are_reported(
