@@ -1,0 +1,1 @@
+"""Side-by-side measurements; each bench_*.py exposes run() -> list[dict]."""
