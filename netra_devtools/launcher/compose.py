@@ -248,5 +248,7 @@ def log_tail(client: Any, state: ServiceState, lines: int = 20) -> list[str]:
     """The last `lines` log lines of a service's container (stdout and stderr)."""
     if not state.container_id:
         return []
-    raw = client.containers.get(state.container_id).logs(tail=lines, stdout=True, stderr=True)
+    raw: bytes = client.containers.get(state.container_id).logs(
+        tail=lines, stdout=True, stderr=True
+    )
     return raw.decode("utf-8", errors="replace").splitlines()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -22,10 +23,8 @@ from netra_devtools.state import clear_state, save_state
 LOG_TAIL_LINES = 20
 
 
-def engine_client(timeout: float = 3) -> tuple[Any | None, str]:
+def engine_client(timeout: int = 3) -> tuple[Any | None, str]:
     """A Docker SDK client for the engine in the environment, or None and the reason."""
-    import os
-
     where = os.environ.get("DOCKER_HOST") or "the default socket"
     try:
         import docker
@@ -97,6 +96,12 @@ def run_compose(
             "project": project.project,
             "profiles": list(project.profiles),
             "command": project.command,
+            # the engine and ports compose used, so `down` and `logs` reach the same project
+            "env": {
+                k: v
+                for k, v in {**os.environ, **project.env}.items()
+                if k == "DOCKER_HOST" or k.startswith("NETRA_") and k.endswith("_PORT")
+            },
         },
         "urls": urls,
         "processes": [],

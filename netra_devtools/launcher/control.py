@@ -89,6 +89,7 @@ def recorded_project(state: dict[str, Any]) -> Any:
         project=info.get("project", "netra"),
         profiles=info.get("profiles") or [],
         command=info.get("command") or [],
+        env=info.get("env") or {},
     )
 
 

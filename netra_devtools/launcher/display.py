@@ -87,10 +87,12 @@ class LiveServices:
 
 
 def urls(out: Any, entries: Mapping[str, str]) -> None:
-    """Print the URLs people use once the stack is ready."""
+    """Print the URLs people use once the stack is ready (passwords masked, always)."""
     from rich.table import Table
+
+    from netra_devtools.redact import mask_url
 
     table = Table(show_header=False, box=None, pad_edge=False)
     for name, url in entries.items():
-        table.add_row(f"[bold]{name}[/bold]", url)
+        table.add_row(f"[bold]{name}[/bold]", mask_url(url))
     out.print(table)

@@ -175,14 +175,28 @@ class LocalStack:
             self.cluster.stop()
         clear_state(self.options.root)
 
-    def watch(self) -> None:
-        """Block until Ctrl-C/SIGTERM (KeyboardInterrupt) or until a part dies."""
+    def watch(self, echo: Any = None) -> None:
+        """Block until Ctrl-C/SIGTERM (KeyboardInterrupt) or until a part dies; echo backend logs."""
+        log = self.options.root / "logs" / "backend.log"
+        position = log.stat().st_size if log.exists() else 0
+        records = [
+            procs.ProcessRecord(**p) for p in self.state["processes"] if p["name"] != "launcher"
+        ]
         while True:
             time.sleep(0.5)
+            if echo is not None and log.exists():
+                with open(log, encoding="utf-8", errors="replace") as handle:
+                    handle.seek(position)
+                    for line in handle.read().splitlines():
+                        echo(line)
+                    position = handle.tell()
             if self.backend is not None and self.backend.poll() is not None:
-                raise ProblemFound(f"backend exited with code {self.backend.returncode}")
-            if self.cluster is not None and not self.cluster.wait_ready(2):
-                raise ProblemFound("PostgreSQL stopped accepting connections")
+                raise ProblemFound(
+                    f"backend exited with code {self.backend.returncode}: {log_tail(log)}"
+                )
+            for rec in records:
+                if not procs.is_same_process(rec.pid, rec.create_time):
+                    raise ProblemFound(f"{rec.name} (pid {rec.pid}) stopped unexpectedly")
 
 
 def ensure_database(cluster: Any, name: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,22 @@ def _project(opts: UpOptions) -> Any:
     )
 
 
+def compose_urls(opts: UpOptions, profiles: Sequence[str]) -> dict[str, str]:
+    """What the compose stack publishes on the host (same defaults as docker-compose.dev.yml)."""
+    env = os.environ
+    password = env.get("POSTGRES_PASSWORD") or "postgres"
+    pg_port = env.get("NETRA_POSTGRES_PORT") or "5432"
+    urls = {
+        "backend": f"http://127.0.0.1:{opts.port}",
+        "DATABASE_URL": f"postgresql+psycopg2://postgres:{password}@127.0.0.1:{pg_port}/netra",
+    }
+    if "full" in profiles:
+        urls["CLICKHOUSE_URL"] = (
+            f"http://127.0.0.1:{env.get('NETRA_CLICKHOUSE_PORT') or '8123'}/default"
+        )
+    return urls
+
+
 def up(opts: UpOptions, out: Any) -> int:
     """Start the stack in the chosen mode; foreground runs until Ctrl-C/SIGTERM."""
     state = load_state(opts.root)
@@ -156,7 +173,7 @@ def run_local(opts: UpOptions, out: Any) -> int:
             else:
                 out.print("[yellow]partial[/yellow]: no backend yet - Ctrl-C stops the stack")
             sys.stdout.flush()
-            stack.watch()
+            stack.watch(echo=lambda line: out.print(f"backend | {line}", markup=False))
         finally:
             with procs.interrupts_deferred():
                 out.print("stopping ...")
