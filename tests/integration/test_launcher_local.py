@@ -172,6 +172,10 @@ def test_detach_returns_when_ready_and_down_stops_the_whole_stack(launcher: Laun
     assert again.returncode == 1
     assert "already running" in again.stderr
 
+    logs = launcher.run("logs", "--no-follow", "--tail", "20")
+    assert logs.returncode == 0, logs.stderr
+    assert "launcher | mode        local" in logs.stdout  # the background launcher's own log
+
     stopped = launcher.run("down")
     assert stopped.returncode == 0, stopped.stderr
     assert "stopped its stack" in stopped.stdout
