@@ -66,12 +66,17 @@ def _compose_blocker(opts: UpOptions) -> tuple[str | None, Any]:
     try:
         project = _project(opts)
         project.command = compose.compose_command()
-        needed = compose.required_images(
-            project.config(), opts.compose_file.parent, project.profiles
-        )
+        config = project.config()
     except (compose.ComposeUnavailable, compose.ComposeCommandFailed, OSError) as exc:
         return str(exc), None
-    missing = compose.missing_images(client, sorted({i for imgs in needed.values() for i in imgs}))
+    needed = compose.required_images(config, opts.compose_file.parent, project.profiles)
+    missing: list[str] = []
+    for service, images in needed.items():
+        built_tag = config["services"][service].get("image")
+        if config["services"][service].get("build") and built_tag:
+            if not compose.missing_images(client, [built_tag]):
+                continue  # built before: its base images are not needed again
+        missing += [i for i in compose.missing_images(client, images) if i not in missing]
     if missing:
         return f"images neither present nor pullable (no registry?): {', '.join(missing)}", None
     return None, client

@@ -71,3 +71,22 @@ def test_local_requested_never_asks_docker(tmp_path: Path, monkeypatch: pytest.M
         "local",
         "requested with --mode local",
     )
+
+
+@pytest.mark.docker
+def test_a_backend_image_built_before_does_not_need_its_base_image(
+    tmp_path: Path,
+    docker_host: str,
+    docker_client: object,
+    busybox_image: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", docker_host)
+    image = docker_client.images.get(busybox_image)  # type: ignore[attr-defined]
+    image.tag("netra-backend", "dev")
+    try:
+        mode, why, _ = choose_mode(_opts(tmp_path, compose_file=COMPOSE_FILE))
+    finally:
+        docker_client.images.remove("netra-backend:dev")  # type: ignore[attr-defined]
+    assert mode == "local"
+    assert why.endswith("(no registry?): postgres:16-alpine")

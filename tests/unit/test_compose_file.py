@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from netra_devtools.launcher.compose import active_services, required_images
+from netra_devtools.launcher.compose import ComposeProject, active_services, required_images
 from tests.conftest import REPO_ROOT
 
 COMPOSE_FILE = REPO_ROOT / "docker-compose.dev.yml"
@@ -123,3 +123,22 @@ def test_dockerfile_runs_the_backend_entry_point_as_non_root() -> None:
     text = Path(REPO_ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert "USER netra" in text
     assert '"-m", "netra_backend"' in text
+
+
+@pytest.mark.parametrize("command", [["docker", "compose"], ["docker-compose"]], ids=["v2", "v1"])
+def test_global_options_come_before_the_subcommand_for_both_compose_generations(
+    command: list[str],
+) -> None:
+    project = ComposeProject(file=COMPOSE_FILE, project="netra", profiles=["full"], command=command)
+    args = project.args("up", "-d")
+    assert args[: len(command)] == command
+    assert args[len(command) :] == [
+        "-f",
+        str(COMPOSE_FILE),
+        "-p",
+        "netra",
+        "--profile",
+        "full",
+        "up",
+        "-d",
+    ]
