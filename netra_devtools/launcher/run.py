@@ -113,31 +113,30 @@ def up(opts: UpOptions, out: Any) -> int:
     """Start the stack in the chosen mode; foreground runs until Ctrl-C/SIGTERM."""
     state = load_state(opts.root)
     if state and not opts.supervised:
+        if state.get("mode") == "compose":
+            project = (state.get("compose") or {}).get("project", "netra")
+            raise ProblemFound(f"compose project {project} is recorded; `invoke down` stops it")
         running = control.alive(state)
         if running:
             names = ", ".join(f"{r.name} (pid {r.pid})" for r in running)
             raise ProblemFound(f"a stack is already running: {names}; `invoke down` stops it")
-        if state.get("mode") != "compose":
-            clear_state(opts.root)  # stale: its processes are gone
+        clear_state(opts.root)  # stale: its processes are gone
     mode, why, client = choose_mode(opts)
     display.step(out, "mode", mode, why)
     if mode == "compose":
         from netra_devtools.launcher import compose_mode
 
         project = _project(opts)
-        urls = {
-            "backend": f"http://127.0.0.1:{opts.port}",
-            "docs": f"http://127.0.0.1:{opts.port}/docs",
-        }
-        return compose_mode.run_compose(
-            out,
-            client,
-            project,
-            timeout=opts.timeout,
-            detach=opts.detach,
-            state_root=opts.root,
-            urls=urls,
-        )
+        with procs.termination_as_interrupt():
+            return compose_mode.run_compose(
+                out,
+                client,
+                project,
+                timeout=opts.timeout,
+                detach=opts.detach,
+                state_root=opts.root,
+                urls=compose_urls(opts, project.profiles),
+            )
     if opts.detach:
         return start_detached(opts, out)
     return run_local(opts, out)

@@ -90,3 +90,43 @@ def test_a_backend_image_built_before_does_not_need_its_base_image(
         docker_client.images.remove("netra-backend:dev")  # type: ignore[attr-defined]
     assert mode == "local"
     assert why.endswith("(no registry?): postgres:16-alpine")
+
+
+@pytest.mark.docker
+def test_up_in_compose_mode_detached_records_the_project_and_down_removes_it(
+    tmp_path: Path,
+    docker_host: str,
+    docker_client: object,
+    busybox_image: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+    import uuid
+
+    from rich.console import Console
+
+    from netra_devtools.launcher import control, run
+    from netra_devtools.state import load_state
+
+    monkeypatch.setenv("DOCKER_HOST", docker_host)
+    compose_file = tmp_path / "compose.yml"
+    compose_file.write_text(
+        f"services:\n  web:\n    image: {busybox_image}\n"
+        "    command: [sh, -c, \"trap 'exit 0' TERM; sleep 600 & wait\"]\n",
+        encoding="utf-8",
+    )
+    opts = _opts(
+        tmp_path, compose_file=compose_file, detach=True, project=f"nt{uuid.uuid4().hex[:8]}"
+    )
+    out = Console(file=io.StringIO(), width=200, record=True)
+    try:
+        assert run.up(opts, out) == 0
+        text = out.export_text()
+        assert "mode        compose     Docker engine reachable" in text
+        assert load_state(opts.root)["compose"]["project"] == opts.project
+        with pytest.raises(ProblemFound, match=f"compose project {opts.project} is recorded"):
+            run.up(opts, out)
+    finally:
+        assert control.down(opts.root) == [f"compose project {opts.project} taken down"]
+    labels = {"label": f"com.docker.compose.project={opts.project}"}
+    assert docker_client.containers.list(all=True, filters=labels) == []  # type: ignore[attr-defined]
