@@ -101,14 +101,33 @@ def spawn(
             out.close()
 
 
-def _tree(pid: int) -> list[Any]:
+def _group_members(pgid: int) -> list[Any]:
+    """POSIX: the processes in group `pgid`, including children whose parent already exited."""
     import psutil
 
-    try:
-        parent = psutil.Process(pid)
-        return [parent, *parent.children(recursive=True)]
-    except psutil.NoSuchProcess:
+    if WINDOWS or pgid == os.getpgid(0):
         return []
+    members = []
+    for proc in psutil.process_iter():
+        with contextlib.suppress(psutil.Error, OSError):
+            if os.getpgid(proc.pid) == pgid:
+                members.append(proc)
+    return members
+
+
+def _tree(pid: int) -> list[Any]:
+    """`pid`, its descendants, and (POSIX) its group's members: spawn() makes pid the group id."""
+    import psutil
+
+    found: dict[int, Any] = {}
+    with contextlib.suppress(psutil.NoSuchProcess):
+        parent = psutil.Process(pid)
+        found.update((p.pid, p) for p in [parent, *parent.children(recursive=True)])
+    for member in _group_members(pid):
+        found.setdefault(member.pid, member)
+        with contextlib.suppress(psutil.Error):
+            found.update((c.pid, c) for c in member.children(recursive=True) if c.pid not in found)
+    return list(found.values())
 
 
 def _signal_group(pid: int, *, hard: bool) -> None:
@@ -117,13 +136,16 @@ def _signal_group(pid: int, *, hard: bool) -> None:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.CTRL_BREAK_EVENT)  # type: ignore[attr-defined]
         return
-    with contextlib.suppress(ProcessLookupError, PermissionError):
+    sig = signal.SIGKILL if hard else signal.SIGTERM
+    try:
         pgid = os.getpgid(pid)
+    except ProcessLookupError:
+        pgid = pid  # the leader is gone; its group may live on
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         if pgid == os.getpgid(0):
-            # Never signal our own group: the child was not spawned through spawn().
-            os.kill(pid, signal.SIGKILL if hard else signal.SIGTERM)
+            os.kill(pid, sig)  # never signal our own group: this child did not come from spawn()
         else:
-            os.killpg(pgid, signal.SIGKILL if hard else signal.SIGTERM)
+            os.killpg(pgid, sig)
 
 
 def stop_tree(pid: int, *, grace: float = STOP_GRACE_S) -> bool:
@@ -138,10 +160,10 @@ def stop_tree(pid: int, *, grace: float = STOP_GRACE_S) -> bool:
     if not procs:
         return True
     _signal_group(pid, hard=False)
-    for proc in procs[1:]:
-        with contextlib.suppress(psutil.Error):
-            if not WINDOWS and os.getpgid(proc.pid) != os.getpgid(pid):
-                proc.terminate()
+    for proc in procs:
+        with contextlib.suppress(psutil.Error, OSError):
+            if proc.pid != pid and (WINDOWS or os.getpgid(proc.pid) != pid):
+                proc.terminate()  # left the group (or Windows): signal it directly
     _gone, alive = psutil.wait_procs(procs, timeout=grace)
     if alive:
         _signal_group(pid, hard=True)

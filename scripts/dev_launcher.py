@@ -66,7 +66,7 @@ def argparse_suppress() -> str:
 
 
 def _work(argv: Sequence[str] | None) -> int:
-    args = list(argv or [])
+    args = [a for a in argv or [] if a != "--verbose"]  # run_cli already read it
     if not any(a in COMMANDS for a in args) and not {"-h", "--help"} & set(args):
         args.insert(0, "up")
     ns = _parser().parse_args(args)  # type: ignore[attr-defined]

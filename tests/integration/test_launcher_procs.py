@@ -89,3 +89,27 @@ def test_record_refuses_a_pid_that_does_not_run() -> None:
     proc.wait(10)
     with pytest.raises(ProcessLookupError):
         procs.record("gone", proc.pid)
+
+
+def test_stop_tree_reaches_a_group_member_whose_parent_already_exited(tmp_path: Path) -> None:
+    port = free_port()
+    # The parent starts a listening child and exits at once: the child is reparented to init,
+    # so only its process group still ties it to what we started.
+    proc = procs.spawn(
+        [
+            sys.executable,
+            "-c",
+            "import subprocess, sys; subprocess.Popen(sys.argv[1:])",
+            sys.executable,
+            "-c",
+            _CHILD,
+            str(port),
+        ],
+    )
+    try:
+        _wait_listening(port)
+        assert proc.wait(10) == 0
+        assert procs.stop_tree(proc.pid, grace=1)
+        assert not _listening(port)
+    finally:
+        procs.stop_tree(proc.pid, grace=0.1)
