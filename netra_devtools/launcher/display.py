@@ -28,7 +28,7 @@ def console(stderr: bool = False) -> Any:
     """A rich Console (imported here so --help and --json never load rich)."""
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False)
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)  # logs: one line per line
 
 
 def step(out: Any, name: str, status: str, detail: str) -> None:

@@ -84,7 +84,7 @@ class LocalStack:
         self._save()
 
     def start(self) -> dict[str, Any]:
-        """Start every part, record it, wait for the backend; return the ready state."""
+        """Start every part, record it, wait for the backend; return the state (mark_ready next)."""
         opts = self.options
         if not port_is_free(opts.backend_port):
             holder = steps.describe_port_holder(opts.backend_port)
@@ -98,9 +98,12 @@ class LocalStack:
         self._run_migrations(env["DATABASE_URL"])
         env.update(self._start_analytics())
         self._start_backend(env)
+        return self.state
+
+    def mark_ready(self) -> None:
+        """Record that the stack is up (a detached launcher's parent waits for this)."""
         self.state["ready"] = True
         self._save()
-        return self.state
 
     def _start_postgres(self) -> dict[str, str]:
         from netra_devtools.services import postgres

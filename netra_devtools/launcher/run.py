@@ -122,7 +122,8 @@ def up(opts: UpOptions, out: Any) -> int:
             raise ProblemFound(f"a stack is already running: {names}; `invoke down` stops it")
         clear_state(opts.root)  # stale: its processes are gone
     mode, why, client = choose_mode(opts)
-    display.step(out, "mode", mode, why)
+    if not opts.supervised:  # the parent already said which mode and why
+        display.step(out, "mode", mode, why)
     if mode == "compose":
         from netra_devtools.launcher import compose_mode
 
@@ -172,11 +173,13 @@ def run_local(opts: UpOptions, out: Any) -> int:
         try:
             state = stack.start()
             display.urls(out, people_urls(state))
+            how = "`invoke down` stops it" if opts.supervised else "Ctrl-C stops the stack"
             if "backend" in state["urls"]:
-                out.print("[bold green]ready[/bold green] - Ctrl-C stops the stack")
+                out.print(f"[bold green]ready[/bold green] - {how}")
             else:
-                out.print("[yellow]partial[/yellow]: no backend yet - Ctrl-C stops the stack")
+                out.print(f"[yellow]partial[/yellow]: no backend yet - {how}")
             sys.stdout.flush()
+            stack.mark_ready()
             stack.watch(echo=lambda line: out.print(f"backend | {line}", markup=False))
         finally:
             with procs.interrupts_deferred():
@@ -204,7 +207,8 @@ def start_detached(opts: UpOptions, out: Any) -> int:
         state = load_state(opts.root)
         owner = next((r for r in control.recorded(state) if r.name == "launcher"), None)
         if state.get("ready") and owner is not None and owner.pid == child.pid:
-            display.urls(out, people_urls(state))
+            # What the background launcher said (steps, URLs), then how to stop it.
+            out.print(log.read_text(encoding="utf-8", errors="replace").rstrip(), markup=False)
             out.print(f"running in the background (pid {child.pid}); `invoke down` stops it")
             return 0
         if child.poll() is not None:

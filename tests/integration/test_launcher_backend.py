@@ -105,8 +105,12 @@ def test_backend_gets_the_database_url_is_awaited_and_stops_with_its_children(
     child_port = free_port()
     stack = stack_factory("ready", child_port)
     state = stack.start()
+    stack.mark_ready()
     port = stack.options.backend_port
-    assert state["ready"] and state["urls"]["backend"] == f"http://127.0.0.1:{port}"
+    assert (
+        load_state(stack.options.root)["ready"]
+        and state["urls"]["backend"] == f"http://127.0.0.1:{port}"
+    )
     assert {p["name"] for p in load_state(stack.options.root)["processes"]} == {
         "launcher",
         "postgres",

@@ -174,7 +174,8 @@ def test_detach_returns_when_ready_and_down_stops_the_whole_stack(launcher: Laun
 
     logs = launcher.run("logs", "--no-follow", "--tail", "20")
     assert logs.returncode == 0, logs.stderr
-    assert "launcher | mode        local" in logs.stdout  # the background launcher's own log
+    assert "launcher | postgres    ok" in logs.stdout  # the background launcher's own log
+    assert "postgres | " in logs.stdout  # and the server log
 
     stopped = launcher.run("down")
     assert stopped.returncode == 0, stopped.stderr
