@@ -1,0 +1,172 @@
+"""The launcher's hooks into the other parts (migrations, analytics, backend, ports, learnings).
+
+Every call into code owned elsewhere goes through one function here, so wiring the launcher to
+the real APIs is a one-module change. A part that is missing is detected (ImportError, missing
+file) and reported as `unavailable` with the reason: the launcher never pretends it ran.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import subprocess
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+MIGRATE_TIMEOUT_S = 180
+
+
+@dataclass
+class StepResult:
+    """What one step did: status ok | unavailable | disabled | failed, and a one-line detail."""
+
+    status: str
+    detail: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when the step ran and succeeded."""
+        return self.status == "ok"
+
+
+def _module_exists(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+# --- migrations (netra_devtools/migrate.py, alembic.ini) -----------------------------------
+
+
+def run_migrations(database_url: str, *, repo_root: Path = REPO_ROOT) -> StepResult:
+    """`alembic upgrade head` against `database_url`, through the migrations part when present."""
+    if _module_exists("netra_devtools.migrate"):
+        migrate = importlib.import_module("netra_devtools.migrate")
+        upgrade = getattr(migrate, "upgrade_head", None)
+        if callable(upgrade):
+            upgrade(database_url)
+            return StepResult("ok", "migrations at head (netra_devtools.migrate)")
+    if not (repo_root / "alembic.ini").is_file():
+        return StepResult("unavailable", "migrations not available yet (no alembic.ini)")
+    env = {**os.environ, "DATABASE_URL": database_url}
+    done = subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head"],
+        cwd=repo_root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=MIGRATE_TIMEOUT_S,
+        check=False,
+    )
+    if done.returncode != 0:
+        last = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+        return StepResult("failed", f"alembic upgrade head failed: {last[0]}")
+    return StepResult("ok", "migrations at head (alembic upgrade head)")
+
+
+# --- analytics (netra_devtools/services/clickhouse.py) --------------------------------------
+
+
+def chdb_installed() -> bool:
+    """True when the embedded ClickHouse engine (chdb, the `embedded` extra) is importable."""
+    return _module_exists("chdb")
+
+
+def start_analytics(data_dir: Path, port: int) -> StepResult:
+    """Start the embedded ClickHouse behind a loopback HTTP endpoint; data["handle"] stops it."""
+    if not chdb_installed():
+        return StepResult(
+            "disabled",
+            'analytics disabled: install the embedded extra (pip install -e ".[embedded]")',
+        )
+    if not _module_exists("netra_devtools.services.clickhouse"):
+        return StepResult("unavailable", "analytics not available yet (services/clickhouse.py)")
+    clickhouse = importlib.import_module("netra_devtools.services.clickhouse")
+    start = getattr(clickhouse, "start_embedded", None)
+    if not callable(start):
+        return StepResult("unavailable", "analytics not available yet (no start_embedded)")
+    handle = start(data_dir, port)
+    url = getattr(handle, "url", None) or f"http://127.0.0.1:{port}/default"
+    return StepResult(
+        "ok", f"embedded ClickHouse on 127.0.0.1:{port}", {"handle": handle, "url": url}
+    )
+
+
+def stop_analytics(handle: Any) -> None:
+    """Stop what start_analytics started (an object with stop() or close())."""
+    for name in ("stop", "close", "shutdown"):
+        method = getattr(handle, name, None)
+        if callable(method):
+            method()
+            return
+
+
+def analytics_pid(handle: Any) -> int | None:
+    """The pid serving analytics when it runs as its own process, else None (in-process)."""
+    pid = getattr(handle, "pid", None)
+    if pid is None:
+        pid = getattr(getattr(handle, "process", None), "pid", None)
+    return pid if isinstance(pid, int) else None
+
+
+# --- backend (netra_backend.__main__) ----------------------------------------------------------
+
+
+def backend_available() -> StepResult:
+    """Whether `python -m netra_backend` exists in this checkout."""
+    if _module_exists("netra_backend.__main__"):
+        return StepResult("ok", "python -m netra_backend")
+    return StepResult(
+        "unavailable", "backend not available yet (netra_backend/__main__.py missing)"
+    )
+
+
+def backend_command(port: int, host: str = "127.0.0.1") -> list[str]:
+    """The command that serves the backend (the entry point validates Settings and the database)."""
+    return [sys.executable, "-m", "netra_backend", "--host", host, "--port", str(port)]
+
+
+# --- ports (netra_devtools/ports) --------------------------------------------------------------
+
+
+def describe_port_holder(port: int) -> str:
+    """One line on who holds `port`, from the port doctor when present."""
+    if not _module_exists("netra_devtools.ports"):
+        return "port doctor not available yet"
+    ports = importlib.import_module("netra_devtools.ports")
+    diagnose = getattr(ports, "diagnose", None)
+    if not callable(diagnose):
+        return "port doctor not available yet"
+    try:
+        verdict = diagnose(port)
+    except Exception as exc:  # the hint must never hide the real error
+        return f"port doctor failed: {type(exc).__name__}"
+    return str(getattr(verdict, "summary", None) or verdict)
+
+
+# --- learnings (netra_devtools/learnings) ------------------------------------------------------
+
+
+def match_learnings(lines: Iterable[str], source: str) -> StepResult:
+    """Known failures found in `lines` (data["findings"]: dicts with signature, learning, text)."""
+    if not _module_exists("netra_devtools.learnings"):
+        return StepResult("unavailable", "learnings not available yet (netra_devtools/learnings)")
+    learnings = importlib.import_module("netra_devtools.learnings")
+    match = getattr(learnings, "match_lines", None)
+    if not callable(match):
+        return StepResult("unavailable", "learnings not available yet (no match_lines)")
+    findings = [_finding_dict(f) for f in match(list(lines), source=source)]
+    return StepResult("ok", f"{len(findings)} known failure(s)", {"findings": findings})
+
+
+def _finding_dict(finding: Any) -> dict[str, Any]:
+    if isinstance(finding, dict):
+        return finding
+    return {key: getattr(finding, key, None) for key in ("signature", "learning", "line", "text")}
