@@ -189,7 +189,12 @@ class PostgresCluster:
     def _run(self, args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
         kwargs: dict[str, Any] = {}
         if self.run_as:
+            import pwd
+
+            # uid alone would keep root's gid 0, and root-group dirs (mode 0701) would then deny
             kwargs["user"] = self.run_as
+            kwargs["group"] = pwd.getpwnam(self.run_as).pw_gid
+            kwargs["extra_groups"] = []
             kwargs["cwd"] = "/"
         return subprocess.run(
             args,
