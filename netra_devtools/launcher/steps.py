@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import os
-import subprocess
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-MIGRATE_TIMEOUT_S = 180
 
 
 @dataclass
@@ -42,33 +39,19 @@ def _module_exists(name: str) -> bool:
         return False
 
 
-# --- migrations (netra_devtools/migrate.py, alembic.ini) -----------------------------------
+# --- migrations (netra_devtools/migrate.py) ----------------------------------------------------
 
 
-def run_migrations(database_url: str, *, repo_root: Path = REPO_ROOT) -> StepResult:
-    """`alembic upgrade head` against `database_url`, through the migrations part when present."""
-    if _module_exists("netra_devtools.migrate"):
-        migrate = importlib.import_module("netra_devtools.migrate")
-        upgrade = getattr(migrate, "upgrade_head", None)
-        if callable(upgrade):
-            upgrade(database_url)
-            return StepResult("ok", "migrations at head (netra_devtools.migrate)")
-    if not (repo_root / "alembic.ini").is_file():
-        return StepResult("unavailable", "migrations not available yet (no alembic.ini)")
-    env = {**os.environ, "DATABASE_URL": database_url}
-    done = subprocess.run(
-        [sys.executable, "-m", "alembic", "upgrade", "head"],
-        cwd=repo_root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=MIGRATE_TIMEOUT_S,
-        check=False,
-    )
-    if done.returncode != 0:
-        last = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
-        return StepResult("failed", f"alembic upgrade head failed: {last[0]}")
-    return StepResult("ok", "migrations at head (alembic upgrade head)")
+def run_migrations(database_url: str) -> StepResult:
+    """Upgrade `database_url` to head (idempotent, safe when several runners start together)."""
+    from netra_devtools.cli import ProblemFound
+    from netra_devtools.migrate import migrate
+
+    try:
+        version = migrate(database_url)
+    except ProblemFound as exc:
+        return StepResult("failed", f"migrations failed: {exc}")
+    return StepResult("ok", f"migrations at head ({version})")
 
 
 # --- analytics (netra_devtools/services/clickhouse.py) --------------------------------------
@@ -137,18 +120,13 @@ def backend_command(port: int, host: str = "127.0.0.1") -> list[str]:
 
 
 def describe_port_holder(port: int) -> str:
-    """One line on who holds `port`, from the port doctor when present."""
-    if not _module_exists("netra_devtools.ports"):
-        return "port doctor not available yet"
-    ports = importlib.import_module("netra_devtools.ports")
-    diagnose = getattr(ports, "diagnose", None)
-    if not callable(diagnose):
-        return "port doctor not available yet"
+    """One line on who holds `port`, from the port doctor."""
+    from netra_devtools.ports import diagnose
+
     try:
-        verdict = diagnose(port)
+        return diagnose(port).verdict
     except Exception as exc:  # the hint must never hide the real error
         return f"port doctor failed: {type(exc).__name__}"
-    return str(getattr(verdict, "summary", None) or verdict)
 
 
 # --- learnings (netra_devtools/learnings) ------------------------------------------------------
@@ -156,17 +134,17 @@ def describe_port_holder(port: int) -> str:
 
 def match_learnings(lines: Iterable[str], source: str) -> StepResult:
     """Known failures found in `lines` (data["findings"]: dicts with signature, learning, text)."""
-    if not _module_exists("netra_devtools.learnings"):
-        return StepResult("unavailable", "learnings not available yet (netra_devtools/learnings)")
-    learnings = importlib.import_module("netra_devtools.learnings")
-    match = getattr(learnings, "match_lines", None)
-    if not callable(match):
-        return StepResult("unavailable", "learnings not available yet (no match_lines)")
-    findings = [_finding_dict(f) for f in match(list(lines), source=source)]
+    from netra_devtools.learnings import explain_lines
+
+    findings = [
+        {
+            "signature": sig.id,
+            "learning": learning.id,
+            "line": number,
+            "text": text,
+            "source": source,
+            "fix": learning.fix_task,
+        }
+        for number, sig, learning, text in explain_lines(lines)
+    ]
     return StepResult("ok", f"{len(findings)} known failure(s)", {"findings": findings})
-
-
-def _finding_dict(finding: Any) -> dict[str, Any]:
-    if isinstance(finding, dict):
-        return finding
-    return {key: getattr(finding, key, None) for key in ("signature", "learning", "line", "text")}
