@@ -57,15 +57,11 @@ class DoctorContext:
 
 def _learning_hint(text: str) -> str:
     """The fix (invoke task) of the learning whose signature matches `text`, if any."""
-    from netra_devtools.learnings import SPEC_DIR, load_catalog
-    from netra_devtools.learnings.matcher import Matcher
+    from netra_devtools.learnings import explain_lines
 
-    catalog = load_catalog(SPEC_DIR)
-    signature = Matcher(catalog.signatures).identify(text)
-    if signature is None:
-        return ""
-    learning = catalog.learning(signature.learning_id)
-    return f"{learning.fix_task} ({learning.title})" if learning.fix_task else learning.title
+    for _line, _signature, learning, _text in explain_lines([text]):
+        return f"{learning.fix_task} ({learning.title})" if learning.fix_task else learning.title
+    return ""
 
 
 def _missing(distributions: tuple[str, ...]) -> list[str]:
