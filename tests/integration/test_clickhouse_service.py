@@ -24,13 +24,13 @@ pytestmark = pytest.mark.integration
 def connect(url: str, database: str = "default", **kwargs: Any) -> Any:
     """A stock clickhouse-connect client for an http://user:pass@host:port/db URL."""
     parts = urlsplit(url)
+    kwargs.setdefault("connect_timeout", 5)
     return clickhouse_connect.get_client(
         host=parts.hostname,
         port=parts.port,
         username=parts.username or "default",
         password=parts.password or "",
         database=database,
-        connect_timeout=5,
         **kwargs,
     )
 
