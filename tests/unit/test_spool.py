@@ -65,6 +65,22 @@ def test_types_survive_the_disk_round_trip(tmp_path: Path) -> None:
     assert sink.rows == [row]
 
 
+def test_rows_with_differing_keys_and_nested_datetimes_round_trip(tmp_path: Path) -> None:
+    stamp = datetime(2026, 5, 6, 7, 8, 9, tzinfo=UTC)
+    rows = [
+        {"event_id": "a", "timestamp": stamp, "properties": {"seen": stamp}},
+        {"event_id": "b", "timestamp": None},
+        {"event_id": "c", "user_id": "u", "timestamp": stamp},
+    ]
+    same_keys = [{"event_id": "d", "timestamp": None}, {"event_id": "e", "timestamp": stamp}]
+    sink = Sink()
+    with DiskSpool(tmp_path) as spool:
+        spool.spool("events", rows)
+        spool.spool("events", same_keys)
+        spool.replay(sink)
+    assert sink.rows == rows + same_keys
+
+
 def test_failed_replay_keeps_rows_and_retries_with_the_same_batch_id(tmp_path: Path) -> None:
     with DiskSpool(tmp_path, replay_batch_rows=10) as spool:
         for start in range(0, 50, 10):
@@ -196,8 +212,9 @@ def test_write_failure_is_counted_not_raised(tmp_path: Path) -> None:
     with DiskSpool(tmp_path) as spool:
         spool.spool("events", [{"bad": object()}, {"ok": 1}])  # str() works; object is encoded
         spool.spool("events", [{"key": float("nan")}])
-        unserialisable = {1j: "complex keys are not JSON"}
-        spool.spool("events", [unserialisable])  # type: ignore[dict-item]
+        circular: dict[str, Any] = {"id": 1}
+        circular["self"] = circular  # JSON cannot encode it: the write fails
+        spool.spool("events", [circular])
         status = spool.status()
     assert status["pending_rows"] == 3 and status["dropped_rows"] == 1
 

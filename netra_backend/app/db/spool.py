@@ -1,8 +1,7 @@
 """A bounded, durable, append-only on-disk spool for analytics rows that could not be sent.
 
 Layout of one spool directory (one process per directory, held by an exclusive lock):
-  seg-NNNNNNNNNNNN.log  records `magic | payload length | crc32 | payload`, payload = one JSON
-                        line of metadata (table, batch id, time, rows) + the rows as JSON;
+  seg-NNNNNNNNNNNN.log  framed, checksummed records, one per spool() call (spool_format.py);
                         a torn or corrupt record (crash mid-write) ends that segment's scan
   ledger.jsonl          fsync'd lines: `intent` (the group about to be inserted, with its batch
                         id) and `done`/`drop`/`discard` (records consumed)
@@ -18,23 +17,24 @@ import hashlib
 import json
 import logging
 import os
-import struct
 import threading
 import time
-import uuid
-import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from netra_devtools.compat import WINDOWS
+from netra_backend.app.db.spool_format import (
+    Record,
+    decode_rows,
+    encode_record,
+    fsync_dir,
+    lock_exclusively,
+    parse_record,
+    write_atomically,
+)
 
 logger = logging.getLogger("netra.analytics.spool")
 POLICIES = ("drop-newest", "drop-oldest")
-HEADER = struct.Struct("<4sII")  # magic, payload length, crc32(payload)
-MAGIC = b"NSP1"
 SEGMENT_BYTES = 4 * 1024 * 1024
 DROP_LOG_INTERVAL_S = 10.0
 InsertBatch = Callable[[str, list[dict[str, Any]], str], None]
@@ -42,59 +42,6 @@ InsertBatch = Callable[[str, list[dict[str, Any]], str], None]
 
 class SpoolLockedError(RuntimeError):
     """Another process holds this spool directory (each replica needs its own)."""
-
-
-@dataclass
-class _Record:
-    segment: int
-    offset: int
-    size: int
-    rows: int
-    table: str
-    batch_id: str
-    created: float
-    external: bool  # the caller's batch id, maybe already tried: never merged with others
-
-    @property
-    def key(self) -> tuple[int, int]:
-        return (self.segment, self.offset)
-
-
-def _encode(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return {"$dt": value.isoformat()}
-    if isinstance(value, date):
-        return {"$d": value.isoformat()}
-    return str(value)  # UUID, Decimal, ...: their text is what ClickHouse parses
-
-
-def _decode(obj: dict[str, Any]) -> Any:
-    if len(obj) == 1:
-        if "$dt" in obj:
-            return datetime.fromisoformat(obj["$dt"])
-        if "$d" in obj:
-            return date.fromisoformat(obj["$d"])
-    return obj
-
-
-def _fsync_dir(path: Path) -> None:
-    if not WINDOWS:  # a new file's directory entry is durable only once the directory is synced
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _lock_file(handle: Any) -> None:
-    if WINDOWS:
-        import msvcrt
-
-        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-    else:
-        import fcntl
-
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 class DiskSpool:
@@ -121,14 +68,14 @@ class DiskSpool:
         self.directory.mkdir(parents=True, exist_ok=True)
         self._lock_handle = open(self.directory / "spool.lock", "a+")
         try:
-            _lock_file(self._lock_handle)
+            lock_exclusively(self._lock_handle)
         except OSError:
             self._lock_handle.close()
             raise SpoolLockedError(
                 f"spool directory {self.directory} is in use by another process; "
                 "each backend replica needs its own spool directory"
             ) from None
-        self._pending: dict[tuple[int, int], _Record] = {}
+        self._pending: dict[tuple[int, int], Record] = {}
         self.pending_rows = self.pending_bytes = 0  # kept in step with _pending
         self._consumed: dict[int, set[int]] = {}
         self._intent: tuple[list[tuple[int, int]], str] | None = None
@@ -169,7 +116,7 @@ class DiskSpool:
         data = path.read_bytes()
         offset = 0
         while offset < len(data):
-            record = self._parse(data, offset, segment)
+            record = parse_record(data, offset, segment)
             if record is None:
                 logger.warning(
                     "spool: torn or corrupt record in %s at byte %d; skipped %d bytes",
@@ -179,23 +126,6 @@ class DiskSpool:
             if offset not in self._consumed.get(segment, ()):
                 self._add(record)
             offset += record.size
-
-    @staticmethod
-    def _parse(data: bytes, offset: int, segment: int) -> _Record | None:
-        if len(data) - offset < HEADER.size:
-            return None
-        magic, length, crc = HEADER.unpack_from(data, offset)
-        payload = data[offset + HEADER.size : offset + HEADER.size + length]
-        if magic != MAGIC or len(payload) != length or zlib.crc32(payload) != crc:
-            return None
-        try:
-            meta = json.loads(payload[: payload.index(b"\n")])
-        except ValueError:
-            return None
-        size = HEADER.size + length
-        return _Record(
-            segment, offset, size, meta["n"], meta["t"], meta["b"], meta["ts"], meta["x"]
-        )
 
     # --- writing -----------------------------------------------------------------------------
 
@@ -211,56 +141,48 @@ class DiskSpool:
             self._drop(len(rows), "write failed")
 
     def _append(self, table: str, rows: list[dict[str, Any]], batch_id: str | None) -> None:
-        payload = self._payload(table, rows, batch_id)
-        room_rows = self.max_rows - self.pending_rows
+        record = encode_record(table, rows, batch_id)
         if (
-            len(rows) > room_rows
-            or len(payload) + HEADER.size > self.max_bytes - self.pending_bytes
+            len(rows) > self.max_rows - self.pending_rows
+            or len(record) > self.max_bytes - self.pending_bytes
         ):
             if self.policy == "drop-oldest":
-                self._drop_oldest(len(rows), len(payload) + HEADER.size)
-            rows, payload = self._fit(table, rows, batch_id, payload)
+                self._drop_oldest(len(rows), len(record))
+            rows, record = self._fit(table, rows, batch_id, record)
             if not rows:
                 return
         if self._active is None or self._active.tell() >= self._segment_bytes:
             self._roll()
         offset = self._active.tell()
-        self._active.write(HEADER.pack(MAGIC, len(payload), zlib.crc32(payload)) + payload)
+        self._active.write(record)
         self._active.flush()
-        os.fsync(self._active.fileno())
-        meta = json.loads(payload[: payload.index(b"\n")])
-        record = _Record(self._active_segment, offset, HEADER.size + len(payload), len(rows),
-                         table, meta["b"], meta["ts"], meta["x"])  # fmt: skip
-        self._add(record)
+        os.fsync(self._active.fileno())  # durable before spool() returns
+        parsed = parse_record(record, 0, self._active_segment)
+        assert parsed is not None
+        parsed.offset = offset
+        self._add(parsed)
 
-    def _add(self, record: _Record) -> None:
+    def _add(self, record: Record) -> None:
         self._pending[record.key] = record
         self.pending_rows += record.rows
         self.pending_bytes += record.size
 
-    @staticmethod
-    def _payload(table: str, rows: list[dict[str, Any]], batch_id: str | None) -> bytes:
-        meta = {"t": table, "b": batch_id or uuid.uuid4().hex, "ts": time.time(),
-                "n": len(rows), "x": batch_id is not None}  # fmt: skip
-        body = json.dumps(rows, default=_encode, separators=(",", ":"))
-        return json.dumps(meta).encode() + b"\n" + body.encode()
-
-    def _fit(self, table: str, rows: list[Any], batch_id: str | None, payload: bytes) -> Any:
+    def _fit(self, table: str, rows: list[Any], batch_id: str | None, record: bytes) -> Any:
         """Shrink the new batch to the room left: keep its first rows (drop-newest) or last."""
         keep = min(len(rows), self.max_rows - self.pending_rows)
-        room_bytes = self.max_bytes - self.pending_bytes - HEADER.size
+        room_bytes = self.max_bytes - self.pending_bytes
         while keep > 0:
             kept = rows[:keep] if self.policy == "drop-newest" else rows[len(rows) - keep :]
-            payload = self._payload(table, kept, batch_id)
-            if len(payload) <= room_bytes:
+            record = encode_record(table, kept, batch_id)
+            if len(record) <= room_bytes:
                 break
-            keep = min(keep - 1, keep * room_bytes // len(payload))
+            keep = min(keep - 1, keep * room_bytes // len(record))
         self._drop(len(rows) - max(keep, 0), f"spool full ({self.policy})")
-        return (kept, payload) if keep > 0 else ([], b"")
+        return (kept, record) if keep > 0 else ([], b"")
 
     def _drop_oldest(self, rows: int, size: int) -> None:
         protected = self._inflight | set(self._intent[0] if self._intent else ())
-        victims: list[_Record] = []
+        victims: list[Record] = []
         free_rows = self.max_rows - self.pending_rows
         free_bytes = self.max_bytes - self.pending_bytes
         for record in self._pending.values():
@@ -279,7 +201,7 @@ class DiskSpool:
         self._active_segment += 1
         path = self.directory / f"seg-{self._active_segment:012d}.log"
         self._active = open(path, "ab")
-        _fsync_dir(self.directory)
+        fsync_dir(self.directory)
 
     def _ledger(self, op: str, keys: list[tuple[int, int]], batch_id: str = "") -> None:
         line = json.dumps({"op": op, "recs": keys, "batch_id": batch_id}) + "\n"
@@ -288,7 +210,7 @@ class DiskSpool:
             ledger.flush()
             os.fsync(ledger.fileno())
 
-    def _consume(self, op: str, records: list[_Record]) -> None:
+    def _consume(self, op: str, records: list[Record]) -> None:
         self._ledger(op, [r.key for r in records])
         for record in records:
             if self._pending.pop(record.key, None) is not None:
@@ -311,12 +233,7 @@ class DiskSpool:
                 self._last_drop_log, self._unlogged_drops = time.monotonic(), 0
 
     def _save_counters(self) -> None:
-        tmp = self.directory / "counters.json.tmp"
-        with open(tmp, "w") as handle:
-            json.dump(self._counters, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.directory / "counters.json")
+        write_atomically(self.directory / "counters.json", json.dumps(self._counters))
 
     # --- replay ------------------------------------------------------------------------------
 
@@ -349,11 +266,11 @@ class DiskSpool:
                 self._cleanup()
         return sent
 
-    def _next_group(self) -> tuple[list[_Record], str]:
+    def _next_group(self) -> tuple[list[Record], str]:
         """The next records to insert together, under a batch id recorded before the insert."""
         if self._intent and all(k in self._pending for k in self._intent[0]):
             return [self._pending[k] for k in self._intent[0]], self._intent[1]
-        group: list[_Record] = []
+        group: list[Record] = []
         for record in self._pending.values():
             if group and (
                 record.external or group[0].external or record.table != group[0].table
@@ -372,18 +289,10 @@ class DiskSpool:
         self._intent = ([r.key for r in group], batch_id)
         return group, batch_id
 
-    def _read_rows(self, record: _Record) -> list[dict[str, Any]]:
-        path = self.directory / f"seg-{record.segment:012d}.log"
-        with open(path, "rb") as segment:
+    def _read_rows(self, record: Record) -> list[dict[str, Any]]:
+        with open(self.directory / f"seg-{record.segment:012d}.log", "rb") as segment:
             segment.seek(record.offset)
-            data = segment.read(record.size)
-        payload = data[HEADER.size :]
-        if zlib.crc32(payload) != HEADER.unpack_from(data)[2]:
-            raise OSError(f"spool record {record.key} in {path.name} no longer matches its crc")
-        rows: list[dict[str, Any]] = json.loads(
-            payload[payload.index(b"\n") + 1 :], object_hook=_decode
-        )
-        return rows
+            return decode_rows(segment.read(record.size))
 
     def _cleanup(self) -> None:
         """Delete fully consumed segments and rewrite the ledger with what still matters."""
@@ -402,12 +311,9 @@ class DiskSpool:
         ]
         if self._intent:
             entries.append({"op": "intent", "recs": self._intent[0], "batch_id": self._intent[1]})
-        tmp = self.directory / "ledger.jsonl.tmp"
-        with open(tmp, "w") as handle:
-            handle.writelines(json.dumps(e) + "\n" for e in entries)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.directory / "ledger.jsonl")
+        write_atomically(
+            self.directory / "ledger.jsonl", "".join(json.dumps(e) + "\n" for e in entries)
+        )
 
     # --- inspection --------------------------------------------------------------------------
 
