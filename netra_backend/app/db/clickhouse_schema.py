@@ -32,6 +32,8 @@ def ensure_schema(client: Any) -> None:
 
 def _timestamp(value: Any) -> datetime:
     """An aware UTC datetime from a datetime, ISO-8601 string, epoch number, or None (now)."""
+    if type(value) is datetime and value.tzinfo is UTC:
+        return value  # the common case, kept cheap: this runs once per row
     if value is None:
         return datetime.now(UTC)
     if isinstance(value, datetime):
@@ -43,17 +45,18 @@ def _timestamp(value: Any) -> datetime:
     return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
 
 
+def _text(value: Any) -> str:
+    return value if type(value) is str else str(value)
+
+
 def event_columns(rows: list[dict[str, Any]]) -> list[list[Any]]:
     """Column-oriented data for `events` from event dicts (properties as JSON text)."""
-    ids, types, users, props, stamps = [], [], [], [], []
-    for row in rows:
-        ids.append(str(row.get("event_id") or uuid.uuid4()))
-        types.append(str(row["event_type"]))
-        user = row.get("user_id")
-        users.append(None if user is None else str(user))
-        properties = row.get("properties") or {}
-        props.append(properties if isinstance(properties, str) else json.dumps(properties))
-        stamps.append(_timestamp(row.get("timestamp")))
+    dumps = json.dumps
+    ids = [_text(row.get("event_id") or uuid.uuid4()) for row in rows]
+    types = [_text(row["event_type"]) for row in rows]
+    users = [None if (u := row.get("user_id")) is None else _text(u) for row in rows]
+    props = [p if type(p := row.get("properties") or {}) is str else dumps(p) for row in rows]
+    stamps = [_timestamp(row.get("timestamp")) for row in rows]
     return [ids, types, users, props, stamps]
 
 
