@@ -78,13 +78,17 @@ def _settings_clause(settings: dict[str, str]) -> str:
     return ", ".join(parts)
 
 
+Reply = tuple[bytes, str, dict[str, int]]  # body, output format, summary counters
+
+
 class EngineBridge:
     """Owns the chdb session; every statement runs under one lock (chdb is not re-entrant)."""
 
     def __init__(self, data_dir: str) -> None:
         from chdb import session
 
-        self._session = session.Session(data_dir)
+        open_session: Any = session.Session  # Any: chdb ships no type hints
+        self._session: Any = open_session(data_dir)
         self._lock = threading.Lock()
         self._database = "default"
         self.version, self.timezone = self._scalar_pair("SELECT version(), timezone()")
@@ -94,7 +98,7 @@ class EngineBridge:
         first, second = out.split("\t")
         return first, second
 
-    def execute(self, params: dict[str, str], body: bytes) -> tuple[bytes, str, dict[str, int]]:
+    def execute(self, params: dict[str, str], body: bytes) -> Reply:
         """Run one HTTP request's statement; returns (body, output format, summary counters)."""
         query = params.get("query", "")
         settings = {k: v for k, v in params.items() if k not in _TRANSPORT_PARAMS}
@@ -111,7 +115,7 @@ class EngineBridge:
                 return self._insert(insert, text[insert.end() :], settings)
             return self._query(text.decode(), settings, binds, params)
 
-    def _insert(self, match: re.Match[bytes], data: bytes, settings: dict[str, str]) -> Any:
+    def _insert(self, match: re.Match[bytes], data: bytes, settings: dict[str, str]) -> Reply:
         header = match.group(1).decode()
         if settings:
             joiner = ", " if re.search(r"\bSETTINGS\b", header, re.I) else " SETTINGS "
@@ -123,7 +127,9 @@ class EngineBridge:
         summary = {"written_rows": result.rows_written, "written_bytes": result.bytes_written}
         return b"", "TabSeparated", summary
 
-    def _query(self, sql: str, settings: dict[str, str], binds: dict[str, str], params: Any) -> Any:
+    def _query(
+        self, sql: str, settings: dict[str, str], binds: dict[str, str], params: dict[str, str]
+    ) -> Reply:
         fmt = params.get("default_format") or "TabSeparated"
         trailing = _TRAILING_FORMAT_RE.search(sql)
         if trailing:  # chdb takes the output format as an argument, not from the text
@@ -133,7 +139,7 @@ class EngineBridge:
             sql += " SETTINGS " + _settings_clause(settings)
         result = self._session.query(sql, fmt, params=binds or None)
         summary = {"read_rows": result.rows_read(), "read_bytes": result.bytes_read()}
-        return result.bytes(), fmt, summary
+        return bytes(result.bytes()), fmt, summary
 
     def close(self) -> None:
         """Close the session so another process may open the directory."""

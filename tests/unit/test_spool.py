@@ -258,3 +258,39 @@ def test_any_interleaving_of_failures_and_restarts_delivers_each_row_once_in_ord
     assert spool.status()["pending_rows"] == 0
     spool.close()
     assert [r["n"] for r in sink.rows] == list(range(start))
+
+
+def test_spooling_while_another_thread_replays_loses_and_repeats_nothing(tmp_path: Path) -> None:
+    import threading
+
+    sink = Sink()
+    done = threading.Event()
+    with DiskSpool(tmp_path, replay_batch_rows=50) as spool:
+
+        def keep_replaying() -> None:
+            while not done.is_set():
+                spool.replay(sink)
+
+        replayer = threading.Thread(target=keep_replaying)
+        replayer.start()
+        for start in range(0, 2000, 10):
+            spool.spool("events", _rows(start, 10))
+        done.set()
+        replayer.join(30)
+        spool.replay(sink)
+        assert spool.status()["pending_rows"] == 0
+    assert [r["n"] for r in sink.rows] == list(range(2000))
+
+
+def test_record_damaged_after_it_was_written_is_dropped_and_counted(tmp_path: Path) -> None:
+    sink = Sink()
+    with DiskSpool(tmp_path, replay_batch_rows=5) as spool:
+        spool.spool("events", _rows(0, 5))
+        spool.spool("events", _rows(5, 5))
+        segment = next(tmp_path.glob("seg-*.log"))
+        data = bytearray(segment.read_bytes())
+        data[30] ^= 0xFF  # inside the first record
+        segment.write_bytes(bytes(data))
+        assert spool.replay(sink) == 5
+        assert spool.status()["dropped_rows"] == 5
+    assert [r["n"] for r in sink.rows] == list(range(5, 10))

@@ -1,4 +1,4 @@
-"""The spool's on-disk format: framed, checksummed records of JSON rows, and file helpers.
+"""The spool's on-disk format: framed, checksummed records of JSON rows, the ledger, file helpers.
 
 A record is `magic | payload length | crc32(payload)` + payload; the payload is one JSON line of
 metadata (`t` table, `b` batch id, `ts` time, `n` rows, `x` caller's id, `dt` datetime columns)
@@ -140,8 +140,9 @@ def fsync_dir(path: Path) -> None:
 def lock_exclusively(handle: Any) -> None:
     """Take a non-blocking exclusive lock on an open file; OSError when another holds it."""
     if WINDOWS:
-        import msvcrt
+        import importlib
 
+        msvcrt: Any = importlib.import_module("msvcrt")  # Any: its stubs exist only on Windows
         msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
     else:
         import fcntl
@@ -157,3 +158,53 @@ def write_atomically(path: Path, text: str) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
+
+
+def scan_segment(path: Path, segment: int) -> tuple[list[Record], int]:
+    """The whole records of one segment file, and how many bytes after them are torn/corrupt."""
+    data = path.read_bytes()
+    records: list[Record] = []
+    offset = 0
+    while offset < len(data):
+        record = parse_record(data, offset, segment)
+        if record is None:
+            break  # a torn write only ever happens at the end; nothing after it is trusted
+        records.append(record)
+        offset += record.size
+    return records, len(data) - offset
+
+
+Keys = list[tuple[int, int]]
+
+
+def read_ledger(path: Path) -> tuple[dict[int, set[int]], tuple[Keys, str] | None, int]:
+    """(consumed offsets per segment, the last intent, torn lines skipped) from a ledger file."""
+    consumed: dict[int, set[int]] = {}
+    intent: tuple[Keys, str] | None = None
+    torn = 0
+    for line in path.read_text().splitlines() if path.exists() else []:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            torn += 1  # a crash mid-append: that entry never took effect
+            continue
+        keys = [(int(seg), int(off)) for seg, off in entry["recs"]]
+        if entry["op"] == "intent":
+            intent = (keys, entry["batch_id"])
+        else:
+            for seg, off in keys:
+                consumed.setdefault(seg, set()).add(off)
+    return consumed, intent, torn
+
+
+def ledger_line(op: str, keys: Keys, batch_id: str = "") -> str:
+    """One ledger entry: `intent` (with its batch id), or `done`/`drop`/`discard`."""
+    return json.dumps({"op": op, "recs": keys, "batch_id": batch_id}) + "\n"
+
+
+def ledger_text(consumed: dict[int, set[int]], intent: tuple[Keys, str] | None) -> str:
+    """A compacted ledger holding only what the remaining segments still need."""
+    lines = [ledger_line("done", [(s, o) for o in sorted(offs)]) for s, offs in consumed.items()]
+    if intent:
+        lines.append(ledger_line("intent", intent[0], intent[1]))
+    return "".join(lines)
