@@ -7,6 +7,10 @@ chdb as an argument); inserts as `INSERT INTO t (cols) FORMAT Native` + a Native
 gzip `Content-Encoding`, possibly chunked; Basic auth; `/ping`. Replies carry
 `X-ClickHouse-Summary`, `-Query-Id`, `-Timezone`, `-Format`, and on error `-Exception-Code` with
 the engine's "Code: N. DB::Exception" text, which is what the client turns into its exception.
+Inserts stream into chdb's `send_insert` with the settings as an INSERT ... SETTINGS clause (so
+`insert_deduplication_token` works); SELECT/WITH get a trailing SETTINGS clause; other statements
+(DDL, SHOW) run without per-request settings. All clients share one chdb session, so session
+state (temporary tables, SET) is shared too: this serves tests and local mode, not production.
 """
 
 from __future__ import annotations

@@ -82,13 +82,22 @@ def test_stock_client_runs_commands_queries_and_native_inserts(client: Any) -> N
     assert client.query("SELECT sum(id) FROM t").result_rows == [(499500,)]
 
 
-def test_uncompressed_client_inserts_and_reads_too(clickhouse_url: str) -> None:
-    plain = connect(clickhouse_url, compress=False)
+@pytest.mark.parametrize("compress", ["lz4", "zstd", "gzip", False])
+def test_inserts_arrive_whole_with_every_request_compression(
+    clickhouse_url: str, compress: Any
+) -> None:
+    database = f"t_{uuid.uuid4().hex[:12]}"
+    admin = connect(clickhouse_url)
+    admin.command(f"CREATE DATABASE {database}")
+    client = connect(clickhouse_url, database, compress=compress)
     try:
-        plain.command("CREATE TEMPORARY TABLE IF NOT EXISTS u (x UInt8)")
-        assert plain.query("SELECT 41 + 1").result_rows == [(42,)]
+        client.command("CREATE TABLE z (a UInt32, s String) ENGINE = MergeTree ORDER BY a")
+        client.insert("z", [[i, "x" * 50] for i in range(5000)], column_names=["a", "s"])
+        assert client.query("SELECT count(), sum(a) FROM z").result_rows == [(5000, 12497500)]
     finally:
-        plain.close()
+        client.close()
+        admin.command(f"DROP DATABASE {database}")
+        admin.close()
 
 
 def test_engine_errors_reach_the_client_with_their_code(client: Any) -> None:
