@@ -7,6 +7,7 @@ ledger compacted. Callers hold `lock` around every method here.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -95,9 +96,17 @@ class SpoolStore:
             self._active = open(self.directory / f"seg-{self._active_segment:012d}.log", "ab")
             fsync_dir(self.directory)
         offset = self._active.tell()
-        self._active.write(record_bytes)
-        self._active.flush()
-        os.fsync(self._active.fileno())
+        try:
+            self._active.write(record_bytes)
+            self._active.flush()
+            os.fsync(self._active.fileno())
+        except OSError:  # e.g. disk full: leave no torn record that would hide later ones
+            with contextlib.suppress(OSError):
+                self._active.truncate(offset)
+            with contextlib.suppress(OSError):
+                self._active.close()
+            self._active = None  # the next record starts a fresh segment regardless
+            raise
         record = parse_record(record_bytes, 0, self._active_segment)
         assert record is not None, "a record we just encoded must parse"
         record.offset = offset
