@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import socket
@@ -16,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from netra_backend.app.db.clickhouse_schema import ensure_schema, insert_events
+from netra_backend.app.db.clickhouse_schema import ensure_schema, insert_batch, insert_events
 from netra_backend.app.db.spool import DiskSpool
 from tests.integration.test_clickhouse_service import connect
 
@@ -100,12 +101,8 @@ def _stored(client: Any) -> tuple[int, int]:
     return int(count), int(distinct)
 
 
-def _into(client: Any) -> Callable[[str, list[dict[str, Any]], str], None]:
-    def insert_batch(table: str, rows: list[dict[str, Any]], batch_id: str) -> None:
-        assert table == "events"
-        insert_events(client, rows, batch_id)
-
-    return insert_batch
+def _into(client: Any) -> Callable[[str, list[dict[str, Any]], str], int]:
+    return functools.partial(insert_batch, client)
 
 
 def _send(client: Any, spool: DiskSpool, rows: list[dict[str, Any]]) -> bool:
@@ -251,3 +248,18 @@ def test_over_the_limit_sent_equals_stored_plus_dropped(
     assert stored == distinct == 1000
     assert 3000 == stored + spool.status()["dropped_rows"]
     spool.close()
+
+
+def test_rows_for_any_table_replay_with_their_own_columns(
+    events_client: Any, tmp_path: Path
+) -> None:
+    events_client.command(
+        "CREATE TABLE audit (id UInt32, who String) ENGINE = MergeTree ORDER BY id "
+        "SETTINGS non_replicated_deduplication_window = 100"
+    )
+    with DiskSpool(tmp_path / "spool") as spool:
+        spool.spool("audit", [{"id": i, "who": f"w{i}"} for i in range(50)])
+        spool.spool("events", _events(0, 5))
+        assert spool.replay(_into(events_client)) == 55
+    assert events_client.query("SELECT count(), sum(id) FROM audit").result_rows == [(50, 1225)]
+    assert _stored(events_client) == (5, 5)

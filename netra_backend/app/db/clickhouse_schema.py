@@ -73,3 +73,23 @@ def insert_events(client: Any, rows: list[dict[str, Any]], batch_id: str | None 
         settings=settings,
     )
     return len(rows)
+
+
+def insert_batch(client: Any, table: str, rows: list[dict[str, Any]], batch_id: str) -> int:
+    """Insert dict rows into `table` deduplicated by `batch_id`: DiskSpool.replay's callback.
+
+    Use as `spool.replay(functools.partial(insert_batch, client))`. Events get their column
+    conversion; other tables take the keys of the first row as their columns.
+    """
+    if table == EVENTS_TABLE:
+        return insert_events(client, rows, batch_id)
+    if not rows:
+        return 0
+    columns = list(rows[0])
+    client.insert(
+        table,
+        [[row.get(column) for column in columns] for row in rows],
+        column_names=columns,
+        settings={"insert_deduplication_token": batch_id},
+    )
+    return len(rows)
