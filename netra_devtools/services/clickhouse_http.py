@@ -39,6 +39,7 @@ _TRANSPORT_PARAMS = {
 _INSERT_RE = re.compile(rb"^\s*(INSERT\s+INTO\s+.+?)\s+FORMAT\s+(\w+)[ \t]*\r?\n?", re.I | re.S)
 _TRAILING_FORMAT_RE = re.compile(r"\s+FORMAT\s+(\w+)\s*;?\s*$", re.I)
 _SETTINGS_ALLOWED_RE = re.compile(r"^\s*(SELECT|WITH)\b", re.I)
+_HAS_SETTINGS_RE = re.compile(r"\bSETTINGS\b", re.I)  # a trailing clause: ours extends it
 _ERROR_CODE_RE = re.compile(r"Code:\s*(\d+)")
 _SETTING_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -82,6 +83,12 @@ def _settings_clause(settings: dict[str, str]) -> str:
     return ", ".join(parts)
 
 
+def _with_settings(sql: str, settings: dict[str, str]) -> str:
+    """The text that adds `settings` to a statement, extending its own SETTINGS clause if any."""
+    joiner = ", " if _HAS_SETTINGS_RE.search(sql) else " SETTINGS "
+    return joiner + _settings_clause(settings)
+
+
 Reply = tuple[bytes, str, dict[str, int]]  # body, output format, summary counters
 
 
@@ -122,8 +129,7 @@ class EngineBridge:
     def _insert(self, match: re.Match[bytes], data: bytes, settings: dict[str, str]) -> Reply:
         header = match.group(1).decode()
         if settings:
-            joiner = ", " if re.search(r"\bSETTINGS\b", header, re.I) else " SETTINGS "
-            header += joiner + _settings_clause(settings)
+            header += _with_settings(header, settings)
         with self._session._conn.send_insert(header, match.group(2).decode()) as inserter:
             if data:
                 inserter.append(data)
@@ -140,7 +146,7 @@ class EngineBridge:
             fmt, sql = trailing.group(1), sql[: trailing.start()]
         sql = sql.rstrip().rstrip(";")
         if settings and _SETTINGS_ALLOWED_RE.match(sql):
-            sql += " SETTINGS " + _settings_clause(settings)
+            sql += _with_settings(sql, settings)
         result = self._session.query(sql, fmt, params=binds or None)
         summary = {"read_rows": result.rows_read(), "read_bytes": result.bytes_read()}
         return bytes(result.bytes()), fmt, summary
