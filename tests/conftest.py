@@ -220,3 +220,49 @@ def spawn_listener() -> Iterator[Any]:
             child.wait(timeout=10)
         except (subprocess.TimeoutExpired, ChildProcessError):
             pass
+
+
+# --- ClickHouse ---------------------------------------------------------------------------
+
+
+def _start_embedded_clickhouse() -> Any:
+    import tempfile
+
+    from netra_devtools.services import clickhouse
+
+    try:
+        return clickhouse.start_embedded(Path(tempfile.mkdtemp(prefix="netra-ch-")) / "data")
+    except (clickhouse.ClickHouseUnavailable, clickhouse.ClickHouseStartError) as exc:
+        service_missing(f"ClickHouse: {exc}")
+        raise
+
+
+def _destroy_embedded_clickhouse(server: Any) -> None:
+    import shutil
+
+    server.destroy()
+    shutil.rmtree(server.data_dir.parent, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def clickhouse_url() -> Iterator[str]:
+    """A ClickHouse HTTP URL: NETRA_TEST_CLICKHOUSE_URL, or a throwaway embedded engine."""
+    external = os.environ.get("NETRA_TEST_CLICKHOUSE_URL")
+    if external:
+        yield external
+        return
+    server = _start_embedded_clickhouse()
+    try:
+        yield server.url
+    finally:
+        _destroy_embedded_clickhouse(server)
+
+
+@pytest.fixture
+def clickhouse_server() -> Iterator[Any]:
+    """A private embedded ClickHouse (EmbeddedClickHouse) a test may stop, kill and start."""
+    server = _start_embedded_clickhouse()
+    try:
+        yield server
+    finally:
+        _destroy_embedded_clickhouse(server)

@@ -1,0 +1,159 @@
+"""Spool replay throughput into the embedded ClickHouse engine, and insert_events overhead.
+
+Both against the real engine behind its loopback HTTP bridge (netra_devtools.services.clickhouse),
+with stock clickhouse-connect. Medians of several rounds; ours and anchor measured in the same
+run, interleaved.
+
+    $ python -m benchmarks.bench_replay
+    {"measurement": "spool replay throughput into the embedded engine", "ours": 98000.0, ...}
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import clickhouse_connect
+
+from netra_backend.app.db.clickhouse_schema import (
+    EVENTS_COLUMNS,
+    EVENTS_TABLE,
+    ensure_schema,
+    insert_events,
+)
+from netra_backend.app.db.spool import DiskSpool
+from netra_devtools.services.clickhouse import start_embedded
+
+COMMAND = "python -m benchmarks.bench_replay"
+REPLAY_ROWS = 100_000
+SPOOL_BATCH = 100  # rows per spool() call, as a request-sized batch
+INSERT_BATCH = 1_000  # rows per healthy insert
+ROUNDS = 5
+REPLAY_GOAL_ROWS_S = 50_000
+OVERHEAD_GOAL_RATIO = 1.2
+
+
+def _events(count: int, start: int = 0) -> list[dict[str, Any]]:
+    stamp = datetime.now(UTC)
+    return [
+        {
+            "event_id": f"e{i}",
+            "event_type": ("click", "view", "signup")[i % 3],
+            "user_id": f"u{i % 97}" if i % 4 else None,
+            "properties": {"page": f"/p/{i % 13}", "n": i},
+            "timestamp": stamp,
+        }
+        for i in range(start, start + count)
+    ]
+
+
+def _replay_rate(client: Any, workdir: Path, rows: list[dict[str, Any]]) -> float:
+    """Rows per second that a full spool replays into ClickHouse."""
+    directory = workdir / f"spool-{uuid.uuid4().hex[:8]}"
+    with DiskSpool(directory, max_rows=len(rows) + 1) as spool:
+        for start in range(0, len(rows), SPOOL_BATCH):
+            spool.spool(EVENTS_TABLE, rows[start : start + SPOOL_BATCH])
+        started = time.perf_counter()
+        sent = spool.replay(lambda _table, batch, batch_id: insert_events(client, batch, batch_id))
+        elapsed = time.perf_counter() - started
+    shutil.rmtree(directory)
+    assert sent == len(rows), f"replayed {sent} of {len(rows)}"
+    return sent / elapsed
+
+
+def _direct_rate(client: Any, rows: list[dict[str, Any]], batch: int) -> float:
+    """Rows per second of insert_events straight from memory, in replay-sized batches."""
+    started = time.perf_counter()
+    for start in range(0, len(rows), batch):
+        insert_events(client, rows[start : start + batch], uuid.uuid4().hex)
+    return len(rows) / (time.perf_counter() - started)
+
+
+def _ours(client: Any, rows: list[dict[str, Any]]) -> None:
+    insert_events(client, rows, uuid.uuid4().hex)
+
+
+def _anchor(client: Any, rows: list[dict[str, Any]]) -> None:
+    """The least code that inserts the same event dicts with clickhouse-connect directly."""
+    data = [
+        [r["event_id"], r["event_type"], r["user_id"], json.dumps(r["properties"]), r["timestamp"]]
+        for r in rows
+    ]
+    client.insert(
+        EVENTS_TABLE,
+        data,
+        column_names=list(EVENTS_COLUMNS),
+        settings={"insert_deduplication_token": uuid.uuid4().hex},
+    )
+
+
+def _insert_seconds(
+    client: Any, rows: list[dict[str, Any]], ours_first: bool
+) -> tuple[float, float]:
+    """(insert_events, direct client.insert) for the same batch, in the order asked."""
+    timings = {}
+    for name, insert in [("ours", _ours), ("anchor", _anchor)][:: 1 if ours_first else -1]:
+        started = time.perf_counter()
+        insert(client, rows)
+        timings[name] = time.perf_counter() - started
+    return timings["ours"], timings["anchor"]
+
+
+def run() -> list[dict[str, Any]]:
+    """Measure and return the benchmark rows (see benchmarks/ runner)."""
+    workdir = Path(tempfile.mkdtemp(prefix="netra-bench-replay-"))
+    server = start_embedded(workdir / "clickhouse")
+    try:
+        client = clickhouse_connect.get_client(host="127.0.0.1", port=server.port)
+        ensure_schema(client)
+        rows = _events(REPLAY_ROWS)
+        small = _events(INSERT_BATCH)
+        _insert_seconds(client, small, True)  # warm up connections and code paths
+        replay, direct, ours, anchor = [], [], [], []
+        for _ in range(ROUNDS):
+            replay.append(_replay_rate(client, workdir, rows))
+            direct.append(_direct_rate(client, rows, 50_000))
+            for attempt in range(10):
+                mine, theirs = _insert_seconds(client, small, attempt % 2 == 0)
+                ours.append(mine)
+                anchor.append(theirs)
+        client.close()
+    finally:
+        server.destroy()
+        shutil.rmtree(workdir, ignore_errors=True)
+    replay_rate, direct_rate = statistics.median(replay), statistics.median(direct)
+    ours_ms, anchor_ms = statistics.median(ours) * 1000, statistics.median(anchor) * 1000
+    return [
+        {
+            "measurement": f"spool replay throughput into the embedded engine ({REPLAY_ROWS:,} "
+            f"rows spooled {SPOOL_BATCH} per call; anchor: insert_events from memory)",
+            "ours": round(replay_rate),
+            "anchor": round(direct_rate),
+            "unit": "rows/s",
+            "goal": f">= {REPLAY_GOAL_ROWS_S:,} rows/s",
+            "met": replay_rate >= REPLAY_GOAL_ROWS_S,
+            "command": COMMAND,
+        },
+        {
+            "measurement": f"insert_events of {INSERT_BATCH:,} event dicts vs the same dicts "
+            "passed straight to clickhouse-connect client.insert (rows, properties as JSON)",
+            "ours": round(ours_ms, 2),
+            "anchor": round(anchor_ms, 2),
+            "unit": "ms (median)",
+            "goal": f"<= {OVERHEAD_GOAL_RATIO}x anchor",
+            "met": ours_ms <= OVERHEAD_GOAL_RATIO * anchor_ms,
+            "command": COMMAND,
+        },
+    ]
+
+
+if __name__ == "__main__":
+    for row in run():
+        print(json.dumps(row))

@@ -1,0 +1,95 @@
+"""The analytics tables in ClickHouse, created idempotently, and the deduplicated batch insert.
+
+Exactly once: every batch is inserted with `insert_deduplication_token` = its batch id. On a plain
+MergeTree table ClickHouse honours that token only when the table sets
+`non_replicated_deduplication_window` (the number of recent insert blocks it remembers), so a
+batch re-sent after a lost acknowledgement is stored once, as long as fewer than that many
+inserts happened in between.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+EVENTS_TABLE = "events"
+EVENTS_COLUMNS = ("event_id", "event_type", "user_id", "properties", "timestamp")
+EVENTS_DDL = """\
+CREATE TABLE IF NOT EXISTS events (event_id String, event_type LowCardinality(String),
+  user_id Nullable(String), properties String, timestamp DateTime64(3, 'UTC'))
+ENGINE = MergeTree ORDER BY (event_type, timestamp)
+SETTINGS non_replicated_deduplication_window = 10000"""
+SCHEMA = (EVENTS_DDL,)
+
+
+def ensure_schema(client: Any) -> None:
+    """Create the analytics tables if they are missing (safe to run on every connect)."""
+    for ddl in SCHEMA:
+        client.command(ddl)
+
+
+def _timestamp(value: Any) -> datetime:
+    """An aware UTC datetime from a datetime, ISO-8601 string, epoch number, or None (now)."""
+    if type(value) is datetime and value.tzinfo is UTC:
+        return value  # the common case, kept cheap: this runs once per row
+    if value is None:
+        return datetime.now(UTC)
+    if isinstance(value, datetime):
+        stamp = value
+    elif isinstance(value, int | float):
+        stamp = datetime.fromtimestamp(value, UTC)
+    else:
+        stamp = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
+
+
+def _text(value: Any) -> str:
+    return value if type(value) is str else str(value)
+
+
+def event_columns(rows: list[dict[str, Any]]) -> list[list[Any]]:
+    """Column-oriented data for `events` from event dicts (properties as JSON text)."""
+    dumps = json.dumps
+    ids = [_text(row.get("event_id") or uuid.uuid4()) for row in rows]
+    types = [_text(row["event_type"]) for row in rows]
+    users = [None if (u := row.get("user_id")) is None else _text(u) for row in rows]
+    props = [p if type(p := row.get("properties") or {}) is str else dumps(p) for row in rows]
+    stamps = [_timestamp(row.get("timestamp")) for row in rows]
+    return [ids, types, users, props, stamps]
+
+
+def insert_events(client: Any, rows: list[dict[str, Any]], batch_id: str | None = None) -> int:
+    """Insert event dicts as one block; a repeated `batch_id` is stored once. Returns rows sent."""
+    if not rows:
+        return 0
+    settings = {"insert_deduplication_token": batch_id} if batch_id else None
+    client.insert(
+        EVENTS_TABLE,
+        event_columns(rows),
+        column_names=list(EVENTS_COLUMNS),
+        column_oriented=True,
+        settings=settings,
+    )
+    return len(rows)
+
+
+def insert_batch(client: Any, table: str, rows: list[dict[str, Any]], batch_id: str) -> int:
+    """Insert dict rows into `table` deduplicated by `batch_id`: DiskSpool.replay's callback.
+
+    Use as `spool.replay(functools.partial(insert_batch, client))`. Events get their column
+    conversion; other tables take the keys of the first row as their columns.
+    """
+    if table == EVENTS_TABLE:
+        return insert_events(client, rows, batch_id)
+    if not rows:
+        return 0
+    columns = list(rows[0])
+    client.insert(
+        table,
+        [[row.get(column) for column in columns] for row in rows],
+        column_names=columns,
+        settings={"insert_deduplication_token": batch_id},
+    )
+    return len(rows)

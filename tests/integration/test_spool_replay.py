@@ -1,0 +1,265 @@
+"""DiskSpool replayed into the real embedded ClickHouse engine through real loopback sockets."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from netra_backend.app.db.clickhouse_schema import ensure_schema, insert_batch, insert_events
+from netra_backend.app.db.spool import DiskSpool
+from tests.integration.test_clickhouse_service import connect
+
+pytestmark = pytest.mark.integration
+
+
+class AckDroppingProxy:
+    """A loopback TCP proxy; while `drop_acks` is set it lets an INSERT through to the server,
+    waits for the server's answer (so the insert has run), then drops the client's connection
+    instead of passing the answer on: a lost acknowledgement."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.drop_acks = False
+        self.dropped = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        upstream = socket.create_connection(("127.0.0.1", self.upstream_port), timeout=30)
+        request = {"insert": False}
+        threading.Thread(target=self._pump, args=(client, upstream, request), daemon=True).start()
+        try:
+            while data := upstream.recv(65536):
+                if self.drop_acks and request["insert"]:
+                    self.dropped += 1
+                    break
+                client.sendall(data)
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                client.shutdown(socket.SHUT_RDWR)  # wakes the pump; the client sees no answer
+            client.close()
+            upstream.close()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket, request: dict[str, bool]) -> None:
+        try:
+            while data := source.recv(65536):
+                if data[:5] in (b"POST ", b"GET /"):  # a new request on this connection
+                    request["insert"] = False
+                # the statement is in the body (clickhouse-connect) or the query parameter
+                if b"INSERT INTO" in data or b"QUERY=INSERT" in data[:8192].upper():
+                    request["insert"] = True
+                sink.sendall(data)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+@pytest.fixture
+def events_client(clickhouse_server: Any) -> Iterator[Any]:
+    client = connect(clickhouse_server.url, connect_timeout=2)
+    ensure_schema(client)
+    yield client
+    client.close()
+
+
+def _events(start: int, count: int) -> list[dict[str, Any]]:
+    return [
+        {"event_id": f"e{i}", "event_type": "click", "user_id": None, "properties": {"i": i}}
+        for i in range(start, start + count)
+    ]
+
+
+def _stored(client: Any) -> tuple[int, int]:
+    """(rows, distinct event ids) in the events table."""
+    count, distinct = client.query("SELECT count(), uniqExact(event_id) FROM events").result_rows[0]
+    return int(count), int(distinct)
+
+
+def _into(client: Any) -> Callable[[str, list[dict[str, Any]], str], int]:
+    return functools.partial(insert_batch, client)
+
+
+def _send(client: Any, spool: DiskSpool, rows: list[dict[str, Any]]) -> bool:
+    """What AnalyticsClient.insert does: try ClickHouse with a batch id, else spool under it."""
+    batch_id = uuid.uuid4().hex
+    try:
+        insert_events(client, rows, batch_id)
+        return True
+    except Exception:
+        spool.spool("events", rows, batch_id=batch_id)
+        return False
+
+
+def test_ten_thousand_rows_through_a_flapping_outage_are_stored_exactly_once(
+    clickhouse_server: Any, events_client: Any, tmp_path: Path
+) -> None:
+    spool = DiskSpool(tmp_path / "spool", replay_batch_rows=2000)
+    clickhouse_server.stop()  # down
+    for start in range(0, 4000, 100):
+        assert not _send(events_client, spool, _events(start, 100))
+    for start in range(4000, 6000, 500):  # rows spooled straight away (never attempted)
+        spool.spool("events", _events(start, 500))
+    assert spool.replay(_into(events_client)) == 0
+    assert spool.status()["pending_rows"] == 6000
+
+    clickhouse_server.start()  # up, then down again in the middle of the replay
+    insert = _into(events_client)
+    calls = 0
+
+    def insert_then_fail(table: str, rows: list[dict[str, Any]], batch_id: str) -> None:
+        nonlocal calls
+        calls += 1
+        insert(table, rows, batch_id)
+        if calls == 10:
+            clickhouse_server.stop()
+
+    assert spool.replay(insert_then_fail) == 1000
+    for start in range(6000, 10000, 100):  # still down
+        assert not _send(events_client, spool, _events(start, 100))
+    assert spool.status()["pending_rows"] == 9000
+
+    clickhouse_server.start()  # up for good
+    assert spool.replay(_into(events_client)) == 9000
+    assert _stored(events_client) == (10_000, 10_000)
+    assert spool.status()["pending_rows"] == 0 and spool.status()["dropped_rows"] == 0
+    spool.close()
+
+
+def test_replayed_batch_whose_ack_was_lost_is_stored_once(
+    clickhouse_server: Any, events_client: Any, tmp_path: Path
+) -> None:
+    proxy = AckDroppingProxy(clickhouse_server.port)
+    via_proxy = connect(f"http://default:@127.0.0.1:{proxy.port}/default", connect_timeout=2)
+    spool = DiskSpool(tmp_path / "spool")
+    spool.spool("events", _events(0, 1000))
+    proxy.drop_acks = True
+    assert spool.replay(_into(via_proxy)) == 0  # the client never heard back
+    assert proxy.dropped >= 1
+    assert spool.status()["pending_rows"] == 1000
+    assert _stored(events_client) == (1000, 1000)  # ...but ClickHouse did store the batch
+    proxy.drop_acks = False
+    assert spool.replay(_into(via_proxy)) == 1000
+    assert _stored(events_client) == (1000, 1000)
+    via_proxy.close()
+    proxy.close()
+    spool.close()
+
+
+def test_direct_insert_whose_ack_was_lost_is_not_duplicated_by_replay(
+    clickhouse_server: Any, events_client: Any, tmp_path: Path
+) -> None:
+    proxy = AckDroppingProxy(clickhouse_server.port)
+    via_proxy = connect(f"http://default:@127.0.0.1:{proxy.port}/default", connect_timeout=2)
+    spool = DiskSpool(tmp_path / "spool")
+    proxy.drop_acks = True
+    assert not _send(via_proxy, spool, _events(0, 500))  # stored, ack lost, so spooled
+    assert _stored(events_client) == (500, 500)
+    proxy.drop_acks = False
+    assert spool.replay(_into(via_proxy)) == 500
+    assert _stored(events_client) == (500, 500)
+    via_proxy.close()
+    proxy.close()
+    spool.close()
+
+
+CHILD = """
+import sys
+from netra_backend.app.db.spool import DiskSpool
+spool = DiskSpool(sys.argv[1])
+sent = 0
+while True:
+    rows = [{"event_id": f"e{i}", "event_type": "click", "user_id": None, "properties": {}}
+            for i in range(sent, sent + 100)]
+    spool.spool("events", rows)
+    sent += 100
+    print(sent, flush=True)
+"""
+
+
+def test_spool_of_a_sigkilled_process_is_replayed_by_the_next_one(
+    events_client: Any, tmp_path: Path
+) -> None:
+    directory = tmp_path / "spool"
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(directory)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    confirmed = 0
+    assert child.stdout is not None
+    while confirmed < 3000:
+        line = child.stdout.readline()
+        assert line, "the spooling child died on its own"
+        confirmed = int(line)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait(10)
+    child.stdout.close()
+
+    with DiskSpool(directory) as restarted:  # the dead process's lock went with it
+        pending = restarted.status()["pending_rows"]
+        assert pending >= confirmed  # everything spool() returned for is on disk
+        assert restarted.replay(_into(events_client)) == pending
+    assert _stored(events_client) == (pending, pending)
+    confirmed_stored = events_client.command(
+        f"SELECT count() FROM events WHERE toUInt32(substring(event_id, 2)) < {confirmed}"
+    )
+    assert confirmed_stored == confirmed
+
+
+def test_over_the_limit_sent_equals_stored_plus_dropped(
+    clickhouse_server: Any, events_client: Any, tmp_path: Path
+) -> None:
+    spool = DiskSpool(tmp_path / "spool", max_rows=1000)
+    clickhouse_server.stop()
+    for start in range(0, 3000, 100):
+        _send(events_client, spool, _events(start, 100))
+    status = spool.status()
+    assert status["pending_rows"] == 1000 and status["dropped_rows"] == 2000
+    clickhouse_server.start()
+    spool.replay(_into(events_client))
+    stored, distinct = _stored(events_client)
+    assert stored == distinct == 1000
+    assert 3000 == stored + spool.status()["dropped_rows"]
+    spool.close()
+
+
+def test_rows_for_any_table_replay_with_their_own_columns(
+    events_client: Any, tmp_path: Path
+) -> None:
+    events_client.command(
+        "CREATE TABLE audit (id UInt32, who String) ENGINE = MergeTree ORDER BY id "
+        "SETTINGS non_replicated_deduplication_window = 100"
+    )
+    with DiskSpool(tmp_path / "spool") as spool:
+        spool.spool("audit", [{"id": i, "who": f"w{i}"} for i in range(50)])
+        spool.spool("events", _events(0, 5))
+        assert spool.replay(_into(events_client)) == 55
+    assert events_client.query("SELECT count(), sum(id) FROM audit").result_rows == [(50, 1225)]
+    assert _stored(events_client) == (5, 5)
