@@ -69,34 +69,26 @@ def start_analytics(data_dir: Path, port: int) -> StepResult:
             "disabled",
             'analytics disabled: install the embedded extra (pip install -e ".[embedded]")',
         )
-    if not _module_exists("netra_devtools.services.clickhouse"):
-        return StepResult("unavailable", "analytics not available yet (services/clickhouse.py)")
-    clickhouse = importlib.import_module("netra_devtools.services.clickhouse")
-    start = getattr(clickhouse, "start_embedded", None)
-    if not callable(start):
-        return StepResult("unavailable", "analytics not available yet (no start_embedded)")
-    handle = start(data_dir, port)
-    url = getattr(handle, "url", None) or f"http://127.0.0.1:{port}/default"
+    from netra_devtools.services import clickhouse
+
+    try:
+        handle = clickhouse.start_embedded(data_dir, port)
+    except (clickhouse.ClickHouseUnavailable, clickhouse.ClickHouseStartError) as exc:
+        return StepResult("failed", f"analytics did not start: {exc}")
     return StepResult(
-        "ok", f"embedded ClickHouse on 127.0.0.1:{port}", {"handle": handle, "url": url}
+        "ok", f"embedded ClickHouse on 127.0.0.1:{port}", {"handle": handle, "url": handle.url}
     )
 
 
 def stop_analytics(handle: Any) -> None:
-    """Stop what start_analytics started (an object with stop() or close())."""
-    for name in ("stop", "close", "shutdown"):
-        method = getattr(handle, name, None)
-        if callable(method):
-            method()
-            return
+    """Stop what start_analytics started."""
+    handle.stop()
 
 
 def analytics_pid(handle: Any) -> int | None:
-    """The pid serving analytics when it runs as its own process, else None (in-process)."""
-    pid = getattr(handle, "pid", None)
-    if pid is None:
-        pid = getattr(getattr(handle, "process", None), "pid", None)
-    return pid if isinstance(pid, int) else None
+    """The pid of the embedded ClickHouse bridge process."""
+    process = getattr(handle, "process", None)
+    return process.pid if process is not None else None
 
 
 # --- backend (netra_backend.__main__) ----------------------------------------------------------
