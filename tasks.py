@@ -2,4 +2,7 @@
 
 from invoke import Collection
 
+from netra_devtools.tasks import backend
+
 ns = Collection()
+ns.add_task(backend.serve)
