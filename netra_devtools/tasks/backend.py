@@ -5,7 +5,9 @@ from __future__ import annotations
 import socket
 import sys
 
-from invoke import Context, Exit, task
+from invoke.context import Context
+from invoke.exceptions import Exit
+from invoke.tasks import task
 
 from netra_devtools.compat import WINDOWS
 

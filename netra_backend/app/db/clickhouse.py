@@ -69,6 +69,7 @@ class AnalyticsClient:
         self._reason = "CLICKHOUSE_URL is not set" if config is None else "connecting"
         self._failures = 0
         self._observed_ms = 0.0
+        self._attempt_started = 0.0
         self._checked_at = time.time()
         self.discarded_rows = 0  # accepted while analytics is disabled
         self.inserted_rows = 0
@@ -154,7 +155,7 @@ class AnalyticsClient:
 
     def _connect(self) -> None:
         assert self.config is not None
-        started = time.perf_counter()
+        started = self._attempt_started = time.perf_counter()
         client = self.config.build_client()
         try:
             self._set_read_timeout(client)
@@ -165,6 +166,7 @@ class AnalyticsClient:
                 client.close()
             raise
         self._client = client
+        self._attempt_started = 0.0
         self._observed_ms = round((time.perf_counter() - started) * 1000, 3)
         log.info("ClickHouse reachable at %s", self.config.address)
 
@@ -229,6 +231,9 @@ class AnalyticsClient:
             self._reason = reason
             self._failures += 1
             self._checked_at = time.time()
+            if self._attempt_started:  # how long the failed connect took (a timeout shows here)
+                self._observed_ms = round((time.perf_counter() - self._attempt_started) * 1000, 3)
+                self._attempt_started = 0.0
             while True:  # rows queued for a direct insert now wait in the fallback, in order
                 try:
                     table, rows = self._queue.get_nowait()
