@@ -14,8 +14,21 @@ from netra_backend.app.db.clickhouse import AnalyticsClient, AnalyticsState, Ana
 from netra_backend.app.db.clickhouse_base import ClickHouseConfig
 from netra_backend.app.db.fallback import MemoryFallback
 from netra_devtools.services import faults
+from tests.conftest import service_missing
 
 pytestmark = pytest.mark.integration
+
+
+def _require_chdb() -> None:
+    """The embedded ClickHouse engine; missing is a skip, or a failure under NETRA_REQUIRE_SERVICES=1."""
+    import importlib.util
+
+    from netra_devtools.compat import WINDOWS
+
+    if WINDOWS:
+        pytest.skip("chdb has no Windows wheel; analytics runs without the embedded engine there")
+    if importlib.util.find_spec("chdb") is None:
+        service_missing("chdb (pip extra `embedded`) is not installed")
 
 
 def _rows(n: int, kind: str = "click") -> list[dict[str, Any]]:
@@ -114,7 +127,7 @@ class ReplayTwice(MemoryFallback):
 
 
 def test_rows_spooled_while_engine_is_locked_are_replayed_once_when_it_frees(tmp_path):
-    pytest.importorskip("chdb", reason="chdb (the embedded extra) is not installed")
+    _require_chdb()
     path = tmp_path / "ch"
     # chdb opens a data directory from one process only: another process holding it is a real outage.
     holder = subprocess.Popen(

@@ -24,6 +24,7 @@ def _background_threads() -> list[str]:
 def test_shutdown_stops_background_threads_even_while_clickhouse_hangs(database_url):
     with faults.silent() as (host, port):
         settings = load_settings(
+            netra_env="development",
             database_url=database_url,
             clickhouse_url=f"http://u:pw@{host}:{port}/netra",
             health_interval_s=0.2,
@@ -49,6 +50,7 @@ def test_shutdown_stops_background_threads_even_while_clickhouse_hangs(database_
 def test_lifespan_fails_fast_with_one_line_when_database_is_unreachable():
     with faults.refusing() as (host, port):
         settings = load_settings(
+            netra_env="development",
             database_url=f"postgresql://app:S3cret-x@{host}:{port}/netra",
             db_connect_retries=3,
             db_retry_backoff_s=0.05,
