@@ -59,7 +59,7 @@ def _url_password(url: str | None) -> str | None:
 class Settings(BaseSettings):
     """Everything the service reads from its environment."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
 
     netra_env: Environment = Field(default=Environment.DEVELOPMENT)
     database_url: str = "postgresql+psycopg2://postgres:postgres@localhost:5432/netra"

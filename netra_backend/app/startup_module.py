@@ -20,10 +20,28 @@ log = logging.getLogger("netra_backend.startup")
 
 
 def make_fallback(settings: Settings) -> Fallback:
-    """The fallback for analytics rows while ClickHouse is away (bounded, in memory)."""
-    return MemoryFallback(
+    """The durable disk spool when it is available and its directory usable, else bounded memory."""
+    memory = MemoryFallback(
         max_rows=settings.clickhouse_spool_max_rows, max_bytes=settings.clickhouse_spool_max_bytes
     )
+    if not settings.clickhouse_url:
+        return memory  # analytics disabled: nothing is ever spooled
+    try:
+        from netra_backend.app.db.spool import DiskSpool
+    except ImportError:  # the disk spool ships with the analytics work
+        return memory
+    try:
+        spool: Fallback = DiskSpool(
+            settings.spool_dir,
+            max_rows=settings.clickhouse_spool_max_rows,
+            max_bytes=settings.clickhouse_spool_max_bytes,
+        )
+    except Exception as exc:  # locked by another replica, unwritable: degrade, never block startup
+        log.warning(
+            "disk spool at %s unusable (%s); keeping rows in memory", settings.spool_dir, exc
+        )
+        return memory
+    return spool
 
 
 @asynccontextmanager
@@ -62,5 +80,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         monitor.stop()
         analytics.close(timeout=settings.connect_timeout_s + 1)
+        close_fallback = getattr(analytics.fallback, "close", None)
+        if callable(close_fallback):
+            close_fallback()
         db.dispose()
         log.info("stopped: pools closed, background threads stopped")

@@ -127,3 +127,13 @@ def test_masked_urls_hide_passwords(monkeypatch):
     assert settings.database_url.startswith("postgresql+psycopg2://")
     assert SECRET not in settings.masked_database_url() + settings.masked_clickhouse_url()
     assert settings.secrets() == (SECRET, SECRET)
+
+
+def test_env_example_loads_with_its_defaults(tmp_path):
+    from tests.conftest import REPO_ROOT
+
+    (tmp_path / ".env").write_text((REPO_ROOT / ".env.example").read_text())
+    settings = load_settings()
+    assert settings.connect_timeout_s == 3.0  # empty CLICKHOUSE_CONNECT_TIMEOUT: the default
+    assert settings.clickhouse_url is None
+    assert settings.spool_dir == Path(".netra/spool")
