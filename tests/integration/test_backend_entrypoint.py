@@ -81,3 +81,46 @@ def test_invoke_serve_points_to_fix_port_when_taken(tmp_path):
         f"error: port {port} on 127.0.0.1 is taken; run `invoke fix-port --port {port}` "
         "to see who holds it and free it"
     )
+
+
+def test_invoke_serve_runs_the_backend_on_the_given_port(database_url, tmp_path):
+    import time
+
+    import httpx
+
+    from netra_backend.process import free_port
+
+    invoke = Path(sys.executable).with_name("invoke")
+    if not invoke.exists():
+        pytest.skip("invoke is not installed next to this Python")
+    port = free_port()
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("NETRA_", "CLICKHOUSE_"))}
+    log = tmp_path / "serve.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [str(invoke), "-r", str(REPO), "serve", "--port", str(port)],
+            env={**base, "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"},
+            cwd=tmp_path,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                assert proc.poll() is None, log.read_text()
+                try:
+                    if (
+                        httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=1).status_code
+                        == 200
+                    ):
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.1)
+        finally:
+            proc.terminate()
+            code = proc.wait(15)
+    # uvicorn shuts down gracefully, then re-raises SIGTERM so the exit status tells the truth.
+    assert code in (0, -15), log.read_text()
+    assert "Application shutdown complete" in log.read_text()

@@ -70,6 +70,7 @@ class AnalyticsClient:
         self._failures = 0
         self._observed_ms = 0.0
         self._attempt_started = 0.0
+        self._last_insert_error: Exception | None = None
         self._checked_at = time.time()
         self.discarded_rows = 0  # accepted while analytics is disabled
         self.inserted_rows = 0
@@ -182,7 +183,9 @@ class AnalyticsClient:
 
     def _replay(self) -> None:
         """Send what the fallback holds; close the circuit once nothing is left."""
+        self._reason = "reachable again; replaying rows that waited, new rows wait behind them"
         for _ in range(1000):  # bounded: new rows keep arriving while we replay
+            self._last_insert_error = None
             replayed = self.fallback.replay(self._insert_batch)
             with self._lock:
                 if int(self.fallback.status().get("pending_rows", 0)) == 0:
@@ -192,7 +195,7 @@ class AnalyticsClient:
                     self._checked_at = time.time()
                     return
             if replayed == 0:
-                raise AnalyticsUnavailable("replay made no progress")
+                raise self._last_insert_error or AnalyticsUnavailable("replay made no progress")
 
     def _send_or_ping(self) -> None:
         try:
@@ -217,10 +220,18 @@ class AnalyticsClient:
         columns = list(rows[0].keys())
         data = [[_native(column, row.get(column)) for column in columns] for row in rows]
         settings = {"insert_deduplication_token": batch_id} if batch_id else None
-        with self._client_lock:
-            self._client.insert(
-                table, data, column_names=columns, database=self.config.database, settings=settings
-            )
+        try:
+            with self._client_lock:
+                self._client.insert(
+                    table,
+                    data,
+                    column_names=columns,
+                    database=self.config.database,
+                    settings=settings,
+                )
+        except Exception as exc:  # kept: the fallback may swallow it, the health output needs it
+            self._last_insert_error = exc
+            raise
         self.inserted_rows += len(rows)
 
     def _open_circuit(self, exc: BaseException) -> None:
