@@ -10,6 +10,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -36,7 +37,7 @@ class BackendProcess:
     log_path: Path
     started_at: float
     host: str = HOST
-    _log: object = field(default=None, repr=False)
+    _log: IO[bytes] | None = field(default=None, repr=False)
 
     @property
     def base_url(self) -> str:
@@ -74,7 +75,7 @@ class BackendProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout)
-        if hasattr(self._log, "close"):
+        if self._log is not None:
             self._log.close()
         return int(self.proc.returncode)
 
