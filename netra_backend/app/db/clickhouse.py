@@ -1,9 +1,11 @@
 """The analytics client: ClickHouse when it answers, a fallback when not; never blocks a request.
 
-A background thread owns every network call: it connects (creating the schema), sends queued
-batches, pings while idle, and after a failure opens the circuit (state `degraded`) and retries
-with exponential backoff. On reconnect it replays the fallback, oldest first, before any new
-row goes direct, so rows reach ClickHouse in the order they were accepted.
+`insert()` only puts rows on a bounded queue. One background thread consumes it and owns every
+network call and every fallback write: it connects (creating the schema), sends batches, pings
+while idle, and after a failure opens the circuit (state `degraded`), moves rows to the fallback
+and retries with exponential backoff. On reconnect it replays the fallback, oldest first, before
+any queued row goes direct. One consumer means rows reach ClickHouse in the order they were
+accepted, and a request never touches the network or the disk.
 """
 
 from __future__ import annotations
@@ -60,7 +62,6 @@ class AnalyticsClient:
         self.backoff_base_s = backoff_base_s
         self.backoff_max_s = backoff_max_s
         self._queue: queue.Queue[tuple[str, Rows]] = queue.Queue(queue_max_batches)
-        self._lock = threading.Lock()  # state changes and fallback writes, never network I/O
         self._client_lock = threading.Lock()  # one network call on the client at a time
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -95,23 +96,21 @@ class AnalyticsClient:
         self._drop_client()
 
     def insert(self, table: str, rows: Rows) -> None:
-        """Queue rows for ClickHouse, or hand them to the fallback; never blocks or raises."""
+        """Queue rows for the background thread; never blocks on I/O, never raises."""
         if not rows:
             return
+        if self._state is AnalyticsState.DISABLED:
+            self.discarded_rows += len(rows)
+            return
         try:
-            with self._lock:
-                if self._state is AnalyticsState.DISABLED:
-                    self.discarded_rows += len(rows)
-                    return
-                if self._state is AnalyticsState.CONNECTED:
-                    with contextlib.suppress(queue.Full):
-                        self._queue.put_nowait((table, rows))
-                        return
+            self._queue.put_nowait((table, rows))
+        except queue.Full:
+            # Overload only: the thread is this far behind, so these rows go straight to the
+            # fallback (and may reach ClickHouse after rows still queued).
+            try:
                 self.fallback.spool(table, rows)
-        except (
-            Exception
-        ):  # the fallback promised not to raise; a request must not see it if it does
-            log.exception("analytics insert lost %d rows", len(rows))
+            except Exception:  # the fallback promised not to raise; a request must not see it
+                log.exception("analytics insert lost %d rows", len(rows))
 
     def health(self) -> dict[str, Any]:
         """A snapshot for the health monitor (no I/O)."""
@@ -152,7 +151,26 @@ class AnalyticsClient:
                     self._send_or_ping()
             except Exception as exc:
                 self._open_circuit(exc)
-                self._stop.wait(self._backoff())
+                self._spool_queued_for(self._backoff())
+
+    def _spool_queued(self) -> None:
+        """Move every queued batch to the fallback, oldest first (only this thread spools)."""
+        while True:
+            try:
+                table, rows = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            self.fallback.spool(table, rows)
+
+    def _spool_queued_for(self, seconds: float) -> None:
+        """Wait out the backoff, moving rows that arrive meanwhile into the fallback."""
+        deadline = time.monotonic() + seconds
+        while not self._stop.is_set() and (remaining := deadline - time.monotonic()) > 0:
+            try:
+                table, rows = self._queue.get(timeout=min(remaining, 0.2))
+            except queue.Empty:
+                continue
+            self.fallback.spool(table, rows)
 
     def _connect(self) -> None:
         assert self.config is not None
@@ -185,15 +203,16 @@ class AnalyticsClient:
         """Send what the fallback holds; close the circuit once nothing is left."""
         self._reason = "reachable again; replaying rows that waited, new rows wait behind them"
         for _ in range(1000):  # bounded: new rows keep arriving while we replay
+            self._spool_queued()  # what queued during the outage is older than what queues now
             self._last_insert_error = None
             replayed = self.fallback.replay(self._insert_batch)
-            with self._lock:
-                if int(self.fallback.status().get("pending_rows", 0)) == 0:
-                    self._state = AnalyticsState.CONNECTED
-                    self._reason = "connected"
-                    self._failures = 0
-                    self._checked_at = time.time()
-                    return
+            if int(self.fallback.status().get("pending_rows", 0)) == 0:
+                # Rows still queued are newer than everything replayed: order holds.
+                self._state = AnalyticsState.CONNECTED
+                self._reason = "connected"
+                self._failures = 0
+                self._checked_at = time.time()
+                return
             if replayed == 0:
                 raise self._last_insert_error or AnalyticsUnavailable("replay made no progress")
 
@@ -209,10 +228,9 @@ class AnalyticsClient:
             return
         try:
             self._insert_batch(table, rows, "")
-        except Exception as exc:
-            with self._lock:
-                self.fallback.spool(table, rows)  # before the state flips: order is kept
-            raise exc
+        except Exception:
+            self.fallback.spool(table, rows)  # first in the fallback: order is kept
+            raise
 
     def _insert_batch(self, table: str, rows: Rows, batch_id: str) -> None:
         """One insert; `batch_id` doubles as insert_deduplication_token so replays are idempotent."""
@@ -236,21 +254,17 @@ class AnalyticsClient:
 
     def _open_circuit(self, exc: BaseException) -> None:
         reason = self._describe(exc)
-        with self._lock:
-            was = self._state
-            self._state = AnalyticsState.DEGRADED
-            self._reason = reason
-            self._failures += 1
-            self._checked_at = time.time()
-            if self._attempt_started:  # how long the failed connect took (a timeout shows here)
-                self._observed_ms = round((time.perf_counter() - self._attempt_started) * 1000, 3)
-                self._attempt_started = 0.0
-            while True:  # rows queued for a direct insert now wait in the fallback, in order
-                try:
-                    table, rows = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                self.fallback.spool(table, rows)
+        # Queued rows move to the fallback before the state says so: a health snapshot that
+        # reads `degraded` also sees them counted in the spool.
+        self._spool_queued()
+        was = self._state
+        self._state = AnalyticsState.DEGRADED
+        self._reason = reason
+        self._failures += 1
+        self._checked_at = time.time()
+        if self._attempt_started:  # how long the failed connect took (a timeout shows here)
+            self._observed_ms = round((time.perf_counter() - self._attempt_started) * 1000, 3)
+            self._attempt_started = 0.0
         self._drop_client()
         if was is not AnalyticsState.DEGRADED:
             log.warning("ClickHouse unavailable, analytics degraded: %s", reason)
