@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -75,6 +76,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db.address,
         settings.masked_clickhouse_url() or "disabled (CLICKHOUSE_URL unset)",
     )
+    # Everything built so far lives as long as the process; freezing it keeps full garbage
+    # collections (50+ ms on a busy machine) from walking it on every cycle, which is what
+    # /health's p99 is made of.
+    gc.freeze()
     try:
         yield
     finally:
