@@ -111,6 +111,15 @@ def test_insert_never_blocks_nor_raises_while_clickhouse_fails(fault):
             client.close(timeout=3)
 
 
+def test_close_keeps_rows_still_queued_in_the_fallback():
+    with faults.silent() as (host, port):
+        client = AnalyticsClient(ClickHouseConfig(f"http://u:pw@{host}:{port}/netra", 1.0, 1.0))
+        client.start()
+        client.insert("events", _rows(3))  # the thread is inside its first (hanging) connect
+        client.close(timeout=0.1)  # shutdown does not wait for it, and keeps the rows
+        assert client.fallback.status()["pending_rows"] == 3
+
+
 def test_disabled_client_accepts_and_counts_discarded_rows():
     client = AnalyticsClient(None)
     client.start()

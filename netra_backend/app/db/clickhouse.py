@@ -89,10 +89,14 @@ class AnalyticsClient:
         self._thread.start()
 
     def close(self, timeout: float = 5.0) -> None:
-        """Stop the background thread and close the connection."""
+        """Stop the background thread, keep queued rows in the fallback, close the connection."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        try:
+            self._spool_queued()  # a durable spool replays them at the next start
+        except Exception:
+            log.exception("analytics rows queued at shutdown could not be kept")
         self._drop_client()
 
     def insert(self, table: str, rows: Rows) -> None:
