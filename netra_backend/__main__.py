@@ -4,7 +4,7 @@ uvicorn turns a failing lifespan into a traceback and exit 3; this entry point a
 settings and an unreachable database with one line instead:
 
     $ python -m netra_backend --port 8000
-    $ DATABASE_URL=postgresql://u:secret@127.0.0.1:1/db python -m netra_backend
+    $ DATABASE_URL=postgresql://app@127.0.0.1:1/netra python -m netra_backend
     error: cannot reach PostgreSQL at 127.0.0.1:1 after 5 attempt(s) (Connection refused ...): start PostgreSQL ...
 
 Exit codes: 0 stopped cleanly, 1 database unreachable, 2 bad settings or arguments.
