@@ -14,10 +14,16 @@ import struct
 import threading
 from collections.abc import Callable, Iterator
 
+from netra_devtools.compat import WINDOWS
+
 HOST = "127.0.0.1"
 MAX_CONNECTIONS = 64  # beyond this, new connections are closed at once (bounded threads)
 READ_LIMIT = 1 << 20  # bytes of a request body read before answering
 IO_TIMEOUT_S = 5.0
+
+LINGER_FORMAT = (
+    "HH" if WINDOWS else "ii"
+)  # struct linger: two u_short on Windows, two int elsewhere
 
 Handler = Callable[[socket.socket, threading.Event], None]
 
@@ -68,7 +74,7 @@ def reset_mid_response(host: str = HOST) -> Iterator[tuple[str, int]]:
         if _read_request(conn):
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\npartial")
             # SO_LINGER 0: close() sends RST instead of FIN, the way a crashed peer looks.
-            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack(LINGER_FORMAT, 1, 0))
 
     with _serve(answer, host) as address:
         yield address
