@@ -2,7 +2,7 @@
 
 from invoke import Collection
 
-from netra_devtools.tasks import doctor, ports, stack
+from netra_devtools.tasks import backend, doctor, ports, stack
 from netra_devtools.tasks.introspect import introspect
 from netra_devtools.tasks.migrate import migrate
 
@@ -12,6 +12,7 @@ ns.add_task(stack.down)
 ns.add_task(stack.reset)
 ns.add_task(stack.logs)
 ns.add_task(stack.health)
+ns.add_task(backend.serve)
 ns.add_task(doctor.doctor)
 ns.add_task(introspect)
 ns.add_task(migrate)

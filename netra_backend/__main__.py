@@ -1,0 +1,81 @@
+"""Run the backend: check Settings and the database first, then serve with uvicorn.
+
+uvicorn turns a failing lifespan into a traceback and exit 3; this entry point answers bad
+settings and an unreachable database with one line instead:
+
+    $ python -m netra_backend --port 8000
+    $ DATABASE_URL=postgresql://app@127.0.0.1:1/netra python -m netra_backend
+    error: cannot reach PostgreSQL at 127.0.0.1:1 after 5 attempt(s) (Connection refused ...): start PostgreSQL ...
+
+Exit codes: 0 stopped cleanly, 1 database unreachable, 2 bad settings or arguments.
+Host and port default to NETRA_HOST / NETRA_PORT (127.0.0.1:8000).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+
+from netra_devtools.cli import (
+    ProblemFound,
+    UsageError,
+    ip_address,
+    make_parser,
+    port_number,
+    run_cli,
+)
+
+APP = "netra_backend.app.main:app"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def _work(argv: Sequence[str] | None) -> int:
+    from netra_backend.app.config import SettingsError, load_settings
+
+    parser = make_parser(__doc__, prog="python -m netra_backend")
+    parser.add_argument("--host", type=ip_address, help="address to listen on (NETRA_HOST)")
+    parser.add_argument("--port", type=port_number, help="port to listen on (NETRA_PORT)")
+    parser.add_argument("--reload", action="store_true", help="restart on code changes (dev)")
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        raise UsageError(str(exc)) from None
+    logging.basicConfig(level=args.log_level.upper(), format=LOG_FORMAT, stream=sys.stderr)
+    check_database(settings)
+
+    import uvicorn
+
+    uvicorn.run(
+        APP,
+        host=args.host or settings.netra_host,
+        port=args.port or settings.netra_port,
+        reload=args.reload,
+        log_level=args.log_level,
+        lifespan="on",
+    )
+    return 0
+
+
+def check_database(settings: object) -> None:
+    """Bounded retries against DATABASE_URL; ProblemFound with one line when it stays away."""
+    from netra_backend.app.db.database_manager import DatabaseManager, DatabaseUnavailable
+
+    db = DatabaseManager(settings)  # type: ignore[arg-type]
+    try:
+        db.wait_until_connected()
+    except DatabaseUnavailable as exc:
+        raise ProblemFound(str(exc)) from None
+    finally:
+        db.dispose()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Validate, check, serve; the exit code follows the CLI contract."""
+    return run_cli(_work, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""A background monitor that probes dependencies on an interval and caches the health report.
+
+Requests only read the cache (`report()`), so no request ever waits on a slow dependency.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+from netra_backend.app.db.clickhouse import AnalyticsClient, AnalyticsState
+from netra_backend.app.db.database_manager import DatabaseManager, ProbeResult
+
+log = logging.getLogger("netra_backend.health")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def postgres_check(probe: ProbeResult, checked_at: str) -> dict[str, Any]:
+    """The `postgres:connection` check object."""
+    return {
+        "componentType": "datastore",
+        "observedValue": probe.elapsed_ms,
+        "observedUnit": "ms",
+        "status": "pass" if probe.ok else "fail",
+        "time": checked_at,
+        "output": "" if probe.ok else probe.output,
+    }
+
+
+def clickhouse_checks(
+    analytics: AnalyticsClient, *, required: bool
+) -> dict[str, list[dict[str, Any]]]:
+    """The `clickhouse:connection` and `clickhouse:spool` check objects (no I/O)."""
+    health = analytics.health()
+    state = analytics.state
+    if state is AnalyticsState.CONNECTED:
+        status, output = "pass", ""
+    elif state is AnalyticsState.DISABLED:
+        status, output = "pass", "analytics disabled: CLICKHOUSE_URL is not set"
+    else:
+        status = "fail" if required else "warn"
+        output = f"{state.value}: {health['reason']}"
+    spool = _spool_status(analytics)
+    pending, dropped = int(spool.get("pending_rows", 0)), int(spool.get("dropped_rows", 0))
+    spool_output = ""
+    if pending or dropped:
+        spool_output = (
+            f"{pending} rows waiting for ClickHouse (oldest {float(spool.get('oldest_age_s', 0)):.1f} s), "
+            f"{dropped} dropped past the spool limit"
+        )
+    return {
+        "clickhouse:connection": [
+            {
+                "componentType": "datastore",
+                "observedValue": health["observed_ms"],
+                "observedUnit": "ms",
+                "status": status,
+                "time": health["time"],
+                "output": output,
+                "state": state.value,
+            }
+        ],
+        "clickhouse:spool": [
+            {
+                "componentType": "component",
+                "observedValue": pending,
+                "observedUnit": "rows",
+                "status": "warn" if pending or dropped else "pass",
+                "time": _now(),
+                "output": spool_output,
+                "droppedRows": dropped,
+                "bytes": int(spool.get("bytes", 0)),
+            }
+        ],
+    }
+
+
+def _spool_status(analytics: AnalyticsClient) -> dict[str, Any]:
+    try:
+        return dict(analytics.fallback.status())
+    except Exception as exc:  # a broken spool is reported, not raised into the monitor
+        return {"pending_rows": 0, "dropped_rows": 0, "error": type(exc).__name__}
+
+
+def overall_status(checks: dict[str, list[dict[str, Any]]]) -> str:
+    """fail if any check fails, else warn if any warns, else pass."""
+    statuses = {item["status"] for items in checks.values() for item in items}
+    if "fail" in statuses:
+        return "fail"
+    return "warn" if "warn" in statuses else "pass"
+
+
+class HealthMonitor:
+    """Refreshes the cached report every `interval_s`; each probe has its own timeout."""
+
+    def __init__(
+        self,
+        *,
+        db: DatabaseManager,
+        analytics: AnalyticsClient,
+        interval_s: float,
+        probe_timeout_s: float,
+        clickhouse_required: bool = False,
+    ) -> None:
+        self.db = db
+        self.analytics = analytics
+        self.interval_s = interval_s
+        self.probe_timeout_s = probe_timeout_s
+        self.clickhouse_required = clickhouse_required
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._probes = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="pg-probe")
+        self._pending: concurrent.futures.Future[ProbeResult] | None = None
+        self._report: dict[str, Any] = {
+            "status": "fail",
+            "checks": {},
+            "output": "starting: no probe has run yet",
+        }
+
+    def report(self) -> dict[str, Any]:
+        """The cached report (no I/O)."""
+        return self._report
+
+    def start(self) -> None:
+        """Probe once now, then keep refreshing in a background thread."""
+        self.refresh()
+        self._thread = threading.Thread(target=self._run, name="health-monitor", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop refreshing; a probe still stuck in I/O is abandoned, not waited for."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(self.interval_s + self.probe_timeout_s + 1)
+        self._probes.shutdown(wait=False, cancel_futures=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                self.refresh()
+            except Exception:  # the monitor must outlive any single bad probe
+                log.exception("health refresh failed")
+
+    def _probe_postgres(self) -> ProbeResult:
+        if self._pending is None or self._pending.done():
+            self._pending = self._probes.submit(self.db.probe)
+        try:
+            return self._pending.result(timeout=self.probe_timeout_s)
+        except concurrent.futures.TimeoutError:
+            ms = round(self.probe_timeout_s * 1000, 3)
+            return ProbeResult(
+                False, ms, f"{self.db.address}: no answer within {self.probe_timeout_s:g} s"
+            )
+
+    def refresh(self) -> dict[str, Any]:
+        """Probe every dependency and replace the cached report."""
+        checked_at = _now()
+        probe = self._probe_postgres()
+        checks = {"postgres:connection": [postgres_check(probe, checked_at)]}
+        checks.update(clickhouse_checks(self.analytics, required=self.clickhouse_required))
+        report = {
+            "status": overall_status(checks),
+            "version": "1",
+            "serviceId": "netra_backend",
+            "description": "netra backend (PostgreSQL required, ClickHouse optional)",
+            "checks": checks,
+        }
+        previous = self._report.get("status")
+        self._report = report
+        if previous != report["status"]:
+            log.info("health status %s -> %s", previous, report["status"])
+        return report

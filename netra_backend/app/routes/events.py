@@ -1,0 +1,81 @@
+"""Analytics events: accepted whether ClickHouse is up or not; stats read from ClickHouse."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, HTTPException, Request
+from pydantic import BaseModel, Field
+
+from netra_backend.app.db.clickhouse import AnalyticsClient, AnalyticsUnavailable
+from netra_backend.app.db.clickhouse_base import EVENTS_TABLE
+
+router = APIRouter(prefix="/api/events", tags=["events"])
+MAX_EVENTS_PER_REQUEST = 1000
+STATS_TIMEOUT_S = 2.0
+
+
+class EventIn(BaseModel):
+    """One analytics event as clients send it."""
+
+    event_type: str = Field(min_length=1, max_length=100)
+    user_id: str | None = Field(default=None, max_length=200)
+    properties: dict[str, Any] = Field(default_factory=dict)
+    timestamp: datetime | None = None
+
+
+def to_row(event: EventIn) -> dict[str, Any]:
+    """A JSON-friendly ClickHouse row; event_id is assigned here so replays can be deduplicated."""
+    when = event.timestamp or datetime.now(UTC)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return {
+        "event_id": uuid.uuid4().hex,
+        "event_type": event.event_type,
+        "user_id": event.user_id,
+        "properties": json.dumps(event.properties, separators=(",", ":"), default=str),
+        "timestamp": when.astimezone(UTC).isoformat(),
+    }
+
+
+def _analytics(request: Request) -> AnalyticsClient:
+    analytics: AnalyticsClient | None = getattr(request.app.state, "analytics", None)
+    if analytics is None:
+        raise HTTPException(503, detail="starting: analytics not initialised")
+    return analytics
+
+
+@router.post("", status_code=202)
+async def post_events(
+    request: Request,
+    body: Annotated[
+        EventIn | Annotated[list[EventIn], Field(min_length=1, max_length=MAX_EVENTS_PER_REQUEST)],
+        Body(),
+    ],
+) -> dict[str, int]:
+    """Accept one event or a list; 202 with the count, never waiting on ClickHouse."""
+    events = body if isinstance(body, list) else [body]
+    rows = [to_row(event) for event in events]
+    _analytics(request).insert(EVENTS_TABLE, rows)
+    return {"accepted": len(rows)}
+
+
+@router.get("/stats")
+async def event_stats(request: Request) -> dict[str, Any]:
+    """Events per type from ClickHouse; 503 with the reason while it is away."""
+    analytics = _analytics(request)
+    try:
+        counts = await asyncio.wait_for(
+            asyncio.to_thread(analytics.event_counts, STATS_TIMEOUT_S), STATS_TIMEOUT_S + 0.5
+        )
+    except AnalyticsUnavailable as exc:
+        raise HTTPException(503, detail=f"analytics unavailable: {exc}") from None
+    except TimeoutError:
+        raise HTTPException(
+            503, detail="analytics unavailable: ClickHouse did not answer"
+        ) from None
+    return {"counts": counts, "total": sum(counts.values())}
