@@ -227,7 +227,6 @@ def test_reset_refuses_without_confirmation_and_deletes_with_yes(launcher: Launc
 
 
 def test_end_to_end_backend_ready_health_ctrl_c_and_restart(launcher: Launcher) -> None:
-    # Lead: remove this skip at merge, once netra_backend/__main__.py is in the tree.
     import httpx
 
     port, pg_port = free_port(), free_port()
