@@ -47,8 +47,20 @@ class DoctorContext:
         return value or None
 
     def ports(self) -> dict[str, int]:
-        """The stack's ports: recorded by the launcher, else the defaults."""
-        return {**STACK_PORTS, **{k: int(v) for k, v in self.state.get("ports", {}).items()}}
+        """The stack's ports: recorded by the launcher, else NETRA_*_PORT, else 8000/5432/8123."""
+        # the documented overrides (.env.example: NETRA_BACKEND_PORT, ...) move the defaults
+        ports = {
+            service: int(self.env.get(f"NETRA_{service.upper()}_PORT") or default)
+            for service, default in STACK_PORTS.items()
+        }
+        # compose mode publishes on the ports its environment named (NETRA_BACKEND_PORT, ...)
+        compose_env = (self.state.get("compose") or {}).get("env") or {}
+        for service in ports:
+            value = compose_env.get(f"NETRA_{service.upper()}_PORT")
+            if value:
+                ports[service] = int(value)
+        ports.update({k: int(v) for k, v in (self.state.get("ports") or {}).items()})
+        return ports
 
     def our_processes(self) -> list[dict[str, Any]]:
         """Processes the launcher recorded (name, pid, create_time)."""
@@ -56,11 +68,12 @@ class DoctorContext:
 
 
 def _learning_hint(text: str) -> str:
-    """The fix (invoke task) of the learning whose signature matches `text`, if any."""
+    """The matching learning's title and fix (the doctor itself is no fix for the doctor)."""
     from netra_devtools.learnings import explain_lines
 
-    for _line, _signature, learning, _text in explain_lines([text]):
-        return f"{learning.fix_task} ({learning.title})" if learning.fix_task else learning.title
+    for _line, signature, learning, _text in explain_lines([text]):
+        fix = learning.fix if learning.fix_task in ("", "invoke doctor") else learning.fix_task
+        return f"known failure {signature.id} ({learning.title}): {fix}"
     return ""
 
 
@@ -114,7 +127,7 @@ def check_postgres(ctx: DoctorContext) -> CheckResult:
         with engine.connect() as conn:
             version = conn.execute(sa.text("show server_version")).scalar()
     except sa.exc.SQLAlchemyError as exc:
-        message = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()[0]
+        message = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         hint = _learning_hint(message)
         return CheckResult(
             Status.FAIL,

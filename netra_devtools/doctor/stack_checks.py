@@ -10,27 +10,63 @@ from netra_devtools.redact import mask_url
 if TYPE_CHECKING:
     from netra_devtools.doctor.checks import DoctorContext
 
-# A process whose command line names one of these is part of our stack.
-OUR_MARKERS = ("netra_backend", ".netra", "netra_devtools.services")
 CONNECT_TIMEOUT_S = 3
 
-
-def _is_recorded(ctx: DoctorContext, pid: int | None, create_time: float | None) -> bool:
-    for proc in ctx.our_processes():
-        if proc.get("pid") == pid and (
-            create_time is None or abs(float(proc.get("create_time", 0)) - create_time) < 1.0
-        ):
-            return True
-    return False
+STACK = "stack"  # recorded in state.json and its launcher (or compose project) still runs
+ORPHAN = "orphan"  # recorded in state.json, but the launcher that owned it is gone
+FOREIGN = "foreign"  # anything else: never ours to stop
 
 
-def _looks_like_ours(cmdline: list[str]) -> bool:
-    text = " ".join(cmdline)
-    return any(marker in text for marker in OUR_MARKERS)
+def _lineage(pid: int | None) -> list[tuple[int, float]]:
+    """(pid, create time) of `pid` and its ancestors: a recorded parent owns its workers too."""
+    import psutil
+
+    chain: list[tuple[int, float]] = []
+    try:
+        proc: Any = psutil.Process(pid) if pid else None
+        while proc is not None and proc.pid > 1:
+            chain.append((proc.pid, proc.create_time()))
+            proc = proc.parent()
+    except psutil.Error:
+        pass
+    return chain
+
+
+def _recorded_name(ctx: DoctorContext, pid: int | None) -> str | None:
+    """The state.json name of the process (or ancestor) `pid` is, matched by pid + create time."""
+    from netra_devtools.launcher.control import recorded
+
+    records = recorded(ctx.state)
+    for candidate, started in _lineage(pid):
+        for rec in records:
+            if rec.pid == candidate and abs(rec.create_time - started) < 1.0:
+                return rec.name
+    return None
+
+
+def stack_running(ctx: DoctorContext) -> bool:
+    """True when the recorded stack still has its owner: the launcher process, or compose."""
+    from netra_devtools.launcher.control import alive
+
+    if ctx.state.get("mode") == "compose":
+        return True
+    return any(rec.name == "launcher" for rec in alive(ctx.state))
+
+
+def classify_holder(ctx: DoctorContext, holder: Any) -> str:
+    """STACK, ORPHAN or FOREIGN, from what the launcher recorded (nothing is guessed)."""
+    if _recorded_name(ctx, holder.pid) is not None:
+        return STACK if stack_running(ctx) else ORPHAN
+    container = holder.container or {}
+    project = compose_project(ctx)
+    name = str(container.get("name") or "")
+    if ctx.state.get("mode") == "compose" and name.startswith((f"{project}_", f"{project}-")):
+        return STACK
+    return FOREIGN
 
 
 def check_ports(ctx: DoctorContext) -> CheckResult:
-    """Each stack port is free, or held by our running stack; an orphan of ours is fixable."""
+    """Each stack port is free or held by our running stack; a port an orphan of ours holds is fixable."""
     from netra_devtools.ports import diagnose
 
     problems: list[str] = []
@@ -42,49 +78,49 @@ def check_ports(ctx: DoctorContext) -> CheckResult:
         diag = diagnose(port)
         if diag.bindable:
             continue
-        holders = diag.holders
-        if holders and all(_is_recorded(ctx, h.pid, h.create_time) for h in holders):
-            held_by_us.append(f"{port} ({service}, our stack)")
-            continue
-        if holders and all(_looks_like_ours(h.cmdline) for h in holders):
-            pids = ", ".join(str(h.pid) for h in holders)
-            problems.append(f"{port} held by pid {pids}, an orphan of ours")
+        kinds = {classify_holder(ctx, h) for h in diag.holders}
+        who = ", ".join(f"{h.name or '?'} (pid {h.pid})" for h in diag.holders) or "unknown"
+        if kinds == {STACK}:
+            held_by_us.append(f"{port} ({service})")
+        elif kinds == {ORPHAN}:
+            problems.append(f"{port} ({service}) held by {who}, an orphan of ours")
             orphans.append(port)
             worst = Status.FAIL
-            continue
-        problems.append(f"{port} ({service}): {diag.verdict}")
-        fixes.extend(f.command for f in diag.fixes[:1])
-        # Only the backend's port is fixed; the launcher moves PostgreSQL/ClickHouse elsewhere.
-        if service == "backend" and worst != Status.FAIL:
-            worst = Status.FAIL
-        elif worst == Status.OK:
-            worst = Status.WARN
+        else:
+            problems.append(f"{port} ({service}): {diag.verdict}")
+            fixes.extend(f.command for f in diag.fixes[:1])
+            # The launcher moves PostgreSQL/ClickHouse to a free port; the backend's is fixed.
+            if service == "backend":
+                worst = Status.FAIL
+            elif worst == Status.OK:
+                worst = Status.WARN
     if not problems:
-        reason = "all free" + (
-            f"; held by our stack: {', '.join(held_by_us)}" if held_by_us else ""
+        ours = f"; held by our running stack: {', '.join(held_by_us)}" if held_by_us else ""
+        checked = "/".join(str(p) for p in ctx.ports().values())
+        return CheckResult(Status.OK, f"{checked}: free{ours}")
+    fix = "; ".join(fixes) or "invoke fix-port --port N"
+    if orphans:
+        fix = "; ".join(
+            ["invoke doctor --fix (stops the orphans of ours, as `invoke down`)"] + fixes
         )
-        return CheckResult(Status.OK, reason)
-    fix = "invoke doctor --fix (frees orphans of ours)" if orphans else "; ".join(fixes)
     return CheckResult(
-        worst,
-        "; ".join(problems),
-        fix=fix or "invoke fix-port --port N",
-        fixable=bool(orphans),
-        details={"orphans": orphans},
+        worst, "; ".join(problems), fix=fix, fixable=bool(orphans), details={"orphans": orphans}
     )
 
 
 def free_orphan_ports(ctx: DoctorContext, result: CheckResult) -> FixOutcome:
-    """Free the ports that orphans of ours hold (never another program's)."""
-    from netra_devtools.ports import free
+    """Stop the recorded processes a dead launcher left behind (never another program's)."""
+    from netra_devtools.launcher import control
+    from netra_devtools.ports import diagnose
 
-    freed, failed = [], []
-    for port in result.details.get("orphans", []):
-        report = free(port)
-        (freed if report.freed else failed).append(str(port))
-    if failed:
-        return FixOutcome(bool(freed), f"could not free {', '.join(failed)}")
-    return FixOutcome(True, f"freed {', '.join(freed)}")
+    if stack_running(ctx):
+        return FixOutcome(False, "the recorded stack is running: `invoke down` stops it")
+    done = control.down(ctx.state_directory)
+    ctx.state = {}
+    still = [str(p) for p in result.details.get("orphans", []) if not diagnose(p).bindable]
+    if still:
+        return FixOutcome(bool(done), f"still held: {', '.join(still)}")
+    return FixOutcome(True, "; ".join(done) or "nothing was running")
 
 
 def check_migrations(ctx: DoctorContext) -> CheckResult:
@@ -131,9 +167,11 @@ def upgrade_to_head(ctx: DoctorContext) -> FixOutcome:
 
 
 def _spool_summary(ctx: DoctorContext) -> tuple[str, dict[str, Any]]:
-    try:
-        from netra_backend.app.db.spool import read_status
-    except ImportError:
+    import importlib
+
+    try:  # the spool's status API comes with analytics2's branch; until then, no spool summary
+        read_status = importlib.import_module("netra_backend.app.db.spool").read_status
+    except (ImportError, AttributeError):
         return "", {}
     directory = ctx.env.get("CLICKHOUSE_SPOOL_DIR") or str(ctx.state_directory / "spool")
     status = read_status(directory)
@@ -150,7 +188,15 @@ def check_clickhouse(ctx: DoctorContext) -> CheckResult:
     required = ctx.env.get("CLICKHOUSE_REQUIRED", "false").lower() in ("1", "true", "yes")
     spool_text, spool = _spool_summary(ctx)
     if not url:
+        if required:
+            return CheckResult(
+                Status.FAIL,
+                "CLICKHOUSE_REQUIRED=true but CLICKHOUSE_URL is unset",
+                fix="set CLICKHOUSE_URL, or CLICKHOUSE_REQUIRED=false",
+            )
         return CheckResult(Status.OK, "analytics disabled (CLICKHOUSE_URL unset)")
+    if url.startswith("chdb:"):
+        return _check_embedded(url, required)
     import clickhouse_connect
 
     try:
@@ -183,6 +229,21 @@ def check_clickhouse(ctx: DoctorContext) -> CheckResult:
     )
 
 
+def _check_embedded(url: str, required: bool) -> CheckResult:
+    """chdb://PATH: the backend opens it in-process; opening it here would take its lock."""
+    import importlib.util
+
+    if importlib.util.find_spec("chdb") is None:
+        return CheckResult(
+            Status.FAIL if required else Status.WARN,
+            f"{url}: the embedded engine (chdb) is not installed; analytics degraded",
+            fix='python -m pip install -e ".[embedded]"',
+        )
+    return CheckResult(
+        Status.OK, f"embedded ClickHouse at {url} (opened in-process by the backend)"
+    )
+
+
 def check_docker(ctx: DoctorContext) -> CheckResult:
     """A Docker engine answers (optional: local mode needs none)."""
     from netra_devtools.docker.detect import EngineNotFound, detect
@@ -204,7 +265,9 @@ def compose_project(ctx: DoctorContext) -> str:
     """The compose project the launcher started (else compose's default: the repo folder)."""
     from netra_devtools.tasks import REPO_ROOT
 
-    recorded = ctx.state.get("compose_project") or ctx.env.get("COMPOSE_PROJECT_NAME")
+    recorded = (ctx.state.get("compose") or {}).get("project") or ctx.env.get(
+        "COMPOSE_PROJECT_NAME"
+    )
     return str(recorded or REPO_ROOT.name).lower()
 
 
