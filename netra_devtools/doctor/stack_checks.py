@@ -173,7 +173,11 @@ def _spool_summary(ctx: DoctorContext) -> tuple[str, dict[str, Any]]:
         read_status = importlib.import_module("netra_backend.app.db.spool").read_status
     except (ImportError, AttributeError):
         return "", {}
-    directory = ctx.env.get("CLICKHOUSE_SPOOL_DIR") or str(ctx.state_directory / "spool")
+    directory = (
+        ctx.env.get("CLICKHOUSE_SPOOL_DIR")
+        or ctx.state.get("spool_dir")
+        or str(ctx.state_directory / "spool")
+    )
     status = read_status(directory)
     text = (
         f"spool: {status['pending_rows']} rows pending, oldest {status['oldest_age_s']:.0f}s, "
