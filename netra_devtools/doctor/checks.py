@@ -142,7 +142,7 @@ def check_postgres(ctx: DoctorContext) -> CheckResult:
 def all_checks(ctx: DoctorContext | None = None) -> list[Check]:
     """Every check, in the order the doctor runs them."""
     ctx = ctx or DoctorContext()
-    from netra_devtools.doctor import stack_checks
+    from netra_devtools.doctor import port_check, stack_checks
 
     return [
         Check("python", "Python and dependencies", lambda: check_python(ctx)),
@@ -150,8 +150,8 @@ def all_checks(ctx: DoctorContext | None = None) -> list[Check]:
         Check(
             "ports",
             "Ports 8000/5432/8123",
-            lambda: stack_checks.check_ports(ctx),
-            repair=lambda r: stack_checks.free_orphan_ports(ctx, r),
+            lambda: port_check.check_ports(ctx),
+            repair=lambda r: port_check.free_orphan_ports(ctx, r),
             destructive=True,
         ),
         Check("postgres", "PostgreSQL reachable", lambda: check_postgres(ctx)),

@@ -239,3 +239,26 @@ def test_human_table_names_every_check(doctor: Doctor) -> None:
     done = doctor.run("--check", "python", "--check", "docker")
     assert done.returncode == 0, done.stderr
     assert "python" in done.stdout and "docker" in done.stdout and "overall: warn" in done.stdout
+
+
+def test_local_stack_logs_with_a_known_failure_warn_with_its_fix(doctor: Doctor) -> None:
+    from netra_devtools.state import save_state
+
+    log = doctor.state_dir / "logs" / "backend.log"
+    log.parent.mkdir(parents=True)
+    log.write_text(
+        "INFO:     Started server process [42]\n"
+        "ERROR:    [Errno 98] error while attempting to bind on address ('127.0.0.1', 8000): "
+        "address already in use\n",
+        encoding="utf-8",
+    )
+    save_state({"mode": "local", "processes": [], "logs": {"backend": str(log)}}, doctor.state_dir)
+    code, report = doctor.json("--check", "logs")
+    check = by_name(report)["logs"]
+    assert code == 0 and check["status"] == "warn"
+    assert check["details"]["by_signature"] == {"port-in-use in backend": 1}
+    assert check["fix"].startswith("invoke fix-port")
+
+    log.write_text("INFO:     Application startup complete.\n", encoding="utf-8")
+    code, report = doctor.json("--check", "logs")
+    assert by_name(report)["logs"]["status"] == "ok"
