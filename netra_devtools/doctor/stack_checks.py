@@ -147,8 +147,9 @@ def check_docker(ctx: DoctorContext) -> CheckResult:
     except EngineNotFound as exc:
         return CheckResult(
             Status.WARN,
-            f"no engine: compose mode unavailable, local mode works ({exc})",
+            "no engine answered: compose mode unavailable, local mode works",
             fix="start Docker Desktop / dockerd, or set DOCKER_HOST",
+            details={"tried": str(exc)},  # every socket/pipe/context tried, for --json
         )
     return CheckResult(
         Status.OK, f"engine at {mask_url(detection.url or '')}", details={"url": detection.url}
