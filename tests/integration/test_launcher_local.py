@@ -285,6 +285,19 @@ def test_invoke_dev_detach_then_invoke_down_leaves_nothing_running(launcher: Lau
     if _analytics_expected():
         assert _alive(_pid_of(state, "clickhouse"))
 
+    # the running stack as `invoke health` and `invoke doctor` see it (both read state.json)
+    health = launcher.run("health", "--json")
+    assert health.returncode == 0, health.stdout + health.stderr
+    doctor = subprocess.run(
+        [*invoke, "doctor", "--json", "--check", "ports,postgres,migrations,clickhouse,logs"],
+        cwd=REPO_ROOT, env=launcher.env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+    verdicts = {c["name"]: c["status"] for c in json.loads(doctor.stdout)["checks"]}
+    assert verdicts == dict.fromkeys(
+        ("ports", "postgres", "migrations", "clickhouse", "logs"), "ok"
+    )
+
     stopped = subprocess.run(
         [*invoke, "down"], cwd=REPO_ROOT, env=launcher.env, capture_output=True, text=True,
         timeout=120,
