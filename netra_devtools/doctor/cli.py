@@ -37,7 +37,7 @@ def _work(argv: Sequence[str] | None) -> int:
         action="append",
         default=[],
         metavar="NAME",
-        help="run only this check (repeatable)",
+        help="run only this check (repeatable, or comma-separated)",
     )
     args = parser.parse_args(argv)
 
@@ -47,11 +47,12 @@ def _work(argv: Sequence[str] | None) -> int:
             print(f"{check.name:12} {check.title}")
         return EXIT_OK
     known = {c.name for c in checks}
-    unknown = [name for name in args.check if name not in known]
+    wanted = {name.strip() for value in args.check for name in value.split(",") if name.strip()}
+    unknown = sorted(wanted - known)
     if unknown:
         raise UsageError(f"unknown check {unknown[0]!r}; known: {', '.join(sorted(known))}")
-    if args.check:
-        checks = [c for c in checks if c.name in args.check]
+    if wanted:
+        checks = [c for c in checks if c.name in wanted]
 
     confirm = (lambda _q: True) if args.yes else _confirm
     verdicts = runner.run_all(checks, fix=args.fix, confirm=confirm)

@@ -1,4 +1,4 @@
-"""Doctor checks that look at the running stack: ports, migrations, ClickHouse, Docker and its logs."""
+"""Doctor checks that look at the running stack: migrations, ClickHouse, Docker and the logs."""
 
 from __future__ import annotations
 
@@ -10,81 +10,7 @@ from netra_devtools.redact import mask_url
 if TYPE_CHECKING:
     from netra_devtools.doctor.checks import DoctorContext
 
-# A process whose command line names one of these is part of our stack.
-OUR_MARKERS = ("netra_backend", ".netra", "netra_devtools.services")
 CONNECT_TIMEOUT_S = 3
-
-
-def _is_recorded(ctx: DoctorContext, pid: int | None, create_time: float | None) -> bool:
-    for proc in ctx.our_processes():
-        if proc.get("pid") == pid and (
-            create_time is None or abs(float(proc.get("create_time", 0)) - create_time) < 1.0
-        ):
-            return True
-    return False
-
-
-def _looks_like_ours(cmdline: list[str]) -> bool:
-    text = " ".join(cmdline)
-    return any(marker in text for marker in OUR_MARKERS)
-
-
-def check_ports(ctx: DoctorContext) -> CheckResult:
-    """Each stack port is free, or held by our running stack; an orphan of ours is fixable."""
-    from netra_devtools.ports import diagnose
-
-    problems: list[str] = []
-    fixes: list[str] = []
-    orphans: list[int] = []
-    held_by_us: list[str] = []
-    worst = Status.OK
-    for service, port in ctx.ports().items():
-        diag = diagnose(port)
-        if diag.bindable:
-            continue
-        holders = diag.holders
-        if holders and all(_is_recorded(ctx, h.pid, h.create_time) for h in holders):
-            held_by_us.append(f"{port} ({service}, our stack)")
-            continue
-        if holders and all(_looks_like_ours(h.cmdline) for h in holders):
-            pids = ", ".join(str(h.pid) for h in holders)
-            problems.append(f"{port} held by pid {pids}, an orphan of ours")
-            orphans.append(port)
-            worst = Status.FAIL
-            continue
-        problems.append(f"{port} ({service}): {diag.verdict}")
-        fixes.extend(f.command for f in diag.fixes[:1])
-        # Only the backend's port is fixed; the launcher moves PostgreSQL/ClickHouse elsewhere.
-        if service == "backend" and worst != Status.FAIL:
-            worst = Status.FAIL
-        elif worst == Status.OK:
-            worst = Status.WARN
-    if not problems:
-        reason = "all free" + (
-            f"; held by our stack: {', '.join(held_by_us)}" if held_by_us else ""
-        )
-        return CheckResult(Status.OK, reason)
-    fix = "invoke doctor --fix (frees orphans of ours)" if orphans else "; ".join(fixes)
-    return CheckResult(
-        worst,
-        "; ".join(problems),
-        fix=fix or "invoke fix-port --port N",
-        fixable=bool(orphans),
-        details={"orphans": orphans},
-    )
-
-
-def free_orphan_ports(ctx: DoctorContext, result: CheckResult) -> FixOutcome:
-    """Free the ports that orphans of ours hold (never another program's)."""
-    from netra_devtools.ports import free
-
-    freed, failed = [], []
-    for port in result.details.get("orphans", []):
-        report = free(port)
-        (freed if report.freed else failed).append(str(port))
-    if failed:
-        return FixOutcome(bool(freed), f"could not free {', '.join(failed)}")
-    return FixOutcome(True, f"freed {', '.join(freed)}")
 
 
 def check_migrations(ctx: DoctorContext) -> CheckResult:
@@ -131,11 +57,17 @@ def upgrade_to_head(ctx: DoctorContext) -> FixOutcome:
 
 
 def _spool_summary(ctx: DoctorContext) -> tuple[str, dict[str, Any]]:
-    try:
-        from netra_backend.app.db.spool import read_status
-    except ImportError:
+    import importlib
+
+    try:  # the spool's status API comes with analytics2's branch; until then, no spool summary
+        read_status = importlib.import_module("netra_backend.app.db.spool").read_status
+    except (ImportError, AttributeError):
         return "", {}
-    directory = ctx.env.get("CLICKHOUSE_SPOOL_DIR") or str(ctx.state_directory / "spool")
+    directory = (
+        ctx.env.get("CLICKHOUSE_SPOOL_DIR")
+        or ctx.state.get("spool_dir")
+        or str(ctx.state_directory / "spool")
+    )
     status = read_status(directory)
     text = (
         f"spool: {status['pending_rows']} rows pending, oldest {status['oldest_age_s']:.0f}s, "
@@ -150,7 +82,15 @@ def check_clickhouse(ctx: DoctorContext) -> CheckResult:
     required = ctx.env.get("CLICKHOUSE_REQUIRED", "false").lower() in ("1", "true", "yes")
     spool_text, spool = _spool_summary(ctx)
     if not url:
+        if required:
+            return CheckResult(
+                Status.FAIL,
+                "CLICKHOUSE_REQUIRED=true but CLICKHOUSE_URL is unset",
+                fix="set CLICKHOUSE_URL, or CLICKHOUSE_REQUIRED=false",
+            )
         return CheckResult(Status.OK, "analytics disabled (CLICKHOUSE_URL unset)")
+    if url.startswith("chdb:"):
+        return _check_embedded(url, required)
     import clickhouse_connect
 
     try:
@@ -183,6 +123,21 @@ def check_clickhouse(ctx: DoctorContext) -> CheckResult:
     )
 
 
+def _check_embedded(url: str, required: bool) -> CheckResult:
+    """chdb://PATH: the backend opens it in-process; opening it here would take its lock."""
+    import importlib.util
+
+    if importlib.util.find_spec("chdb") is None:
+        return CheckResult(
+            Status.FAIL if required else Status.WARN,
+            f"{url}: the embedded engine (chdb) is not installed; analytics degraded",
+            fix='python -m pip install -e ".[embedded]"',
+        )
+    return CheckResult(
+        Status.OK, f"embedded ClickHouse at {url} (opened in-process by the backend)"
+    )
+
+
 def check_docker(ctx: DoctorContext) -> CheckResult:
     """A Docker engine answers (optional: local mode needs none)."""
     from netra_devtools.docker.detect import EngineNotFound, detect
@@ -192,8 +147,9 @@ def check_docker(ctx: DoctorContext) -> CheckResult:
     except EngineNotFound as exc:
         return CheckResult(
             Status.WARN,
-            f"no engine: compose mode unavailable, local mode works ({exc})",
+            "no engine answered: compose mode unavailable, local mode works",
             fix="start Docker Desktop / dockerd, or set DOCKER_HOST",
+            details={"tried": str(exc)},  # every socket/pipe/context tried, for --json
         )
     return CheckResult(
         Status.OK, f"engine at {mask_url(detection.url or '')}", details={"url": detection.url}
@@ -204,13 +160,54 @@ def compose_project(ctx: DoctorContext) -> str:
     """The compose project the launcher started (else compose's default: the repo folder)."""
     from netra_devtools.tasks import REPO_ROOT
 
-    recorded = ctx.state.get("compose_project") or ctx.env.get("COMPOSE_PROJECT_NAME")
+    recorded = (ctx.state.get("compose") or {}).get("project") or ctx.env.get(
+        "COMPOSE_PROJECT_NAME"
+    )
     return str(recorded or REPO_ROOT.name).lower()
 
 
+LOCAL_LOG_TAIL = 500
+
+
+def _local_logs(ctx: DoctorContext) -> CheckResult:
+    """Known failures in the last lines of the local stack's log files (backend, launcher, ...)."""
+    from collections import deque
+
+    from netra_devtools.launcher.control import log_files
+    from netra_devtools.learnings import explain_lines
+
+    files = log_files(ctx.state_directory)
+    counts: dict[str, int] = {}
+    fixes: list[str] = []
+    lines = 0
+    for name, path in files.items():
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                tail = list(deque(handle, maxlen=LOCAL_LOG_TAIL))
+        except OSError:
+            continue
+        lines += len(tail)
+        for _number, signature, learning, _text in explain_lines(tail):
+            key = f"{signature.id} in {name}"
+            counts[key] = counts.get(key, 0) + 1
+            fixes.append(learning.fix_task or learning.title)
+    if not counts:
+        where = ", ".join(files) or "no log files"
+        return CheckResult(Status.OK, f"{lines} recent lines of {where}: no known failure")
+    return CheckResult(
+        Status.WARN,
+        ", ".join(f"{key} x{n}" for key, n in counts.items()),
+        fix=fixes[0] + " (`invoke logs` shows them in context)",
+        details={"by_signature": counts},
+    )
+
+
 def check_logs(ctx: DoctorContext, since_s: int = 900) -> CheckResult:
-    """Known failures (learnings) in the last 15 minutes of the stack's container logs."""
+    """Known failures in the local stack's log files, or in the compose project's last 15 min."""
     import time
+
+    if ctx.state.get("mode") == "local":
+        return _local_logs(ctx)
 
     from netra_devtools.docker.detect import EngineNotFound, detect
     from netra_devtools.docker.sources import SourceError, container_sources

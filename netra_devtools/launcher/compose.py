@@ -80,7 +80,7 @@ class ComposeProject:
 
     def config(self) -> dict[str, Any]:
         """The resolved configuration (`compose config`), as a dict."""
-        import yaml
+        import yaml  # type: ignore[import-untyped,unused-ignore]
 
         data = yaml.safe_load(self.run("config", timeout=60))
         return data if isinstance(data, dict) else {}

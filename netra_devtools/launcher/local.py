@@ -157,6 +157,9 @@ class LocalStack:
             return
         port = self.options.backend_port
         env = {**os.environ, "NETRA_ENV": "development", **extra_env}
+        # the spool lives in the state directory, where the doctor looks for it
+        env.setdefault("CLICKHOUSE_SPOOL_DIR", str(self.options.root / "spool"))
+        self.state["spool_dir"] = env["CLICKHOUSE_SPOOL_DIR"]
         log = self.options.root / "logs" / "backend.log"
         self.backend = procs.spawn(steps.backend_command(port), env=env, log=log)
         self._record("backend", self.backend.pid)

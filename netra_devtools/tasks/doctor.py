@@ -13,7 +13,7 @@ from netra_devtools.tasks import flag, option
         "yes": "do not ask before destructive fixes",
         "json": "print one JSON object instead of a table",
         "list_checks": "list the checks and exit",
-        "check": "run only this check (see --list-checks)",
+        "check": "run only these checks, comma-separated (see --list-checks)",
         "verbose": "show tracebacks",
     }
 )

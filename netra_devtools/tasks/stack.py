@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from invoke import task
+from invoke import Context, task
 
 from netra_devtools.tasks import flag, option, run_script
 
@@ -19,8 +19,15 @@ from netra_devtools.tasks import flag, option, run_script
     }
 )
 def dev(
-    c, mode="", profile="", no_clickhouse=False, port="", postgres_port="", detach=False, timeout=""
-):
+    c: Context,
+    mode: str = "",
+    profile: str = "",
+    no_clickhouse: bool = False,
+    port: str = "",
+    postgres_port: str = "",
+    detach: bool = False,
+    timeout: str = "",
+) -> None:
     """Start the development stack (compose when Docker and images are there, else local)."""
     argv = ["up", *option("mode", mode), *option("profile", profile)]
     argv += flag("no-clickhouse", no_clickhouse) + option("port", port)
@@ -31,24 +38,24 @@ def dev(
 
 
 @task
-def down(c):
+def down(c: Context) -> None:
     """Stop the stack recorded in .netra/state.json (pids verified by create time)."""
     run_script("dev_launcher", ["down"])
 
 
 @task(help={"yes": "delete without asking"})
-def reset(c, yes=False):
+def reset(c: Context, yes: bool = False) -> None:
     """Stop the stack and delete .netra/ (PostgreSQL data included), after confirmation."""
     run_script("dev_launcher", ["reset", *flag("yes", yes)])
 
 
 @task(help={"tail": "lines of history per log (default 50)", "no_follow": "print history and exit"})
-def logs(c, tail="", no_follow=False):
+def logs(c: Context, tail: str = "", no_follow: bool = False) -> None:
     """Follow the stack's logs, known failures marked."""
     run_script("dev_launcher", ["logs", *option("tail", tail), *flag("no-follow", no_follow)])
 
 
 @task(help={"json": "one JSON object on stdout", "timeout": "seconds per probe (default 2)"})
-def health(c, json=False, timeout=""):
+def health(c: Context, json: bool = False, timeout: str = "") -> None:
     """Status and latency of backend, PostgreSQL, ClickHouse and configured extras."""
     run_script("dev_launcher", ["health", *flag("json", json), *option("timeout", timeout)])

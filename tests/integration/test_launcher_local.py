@@ -226,19 +226,83 @@ def test_reset_refuses_without_confirmation_and_deletes_with_yes(launcher: Launc
     assert not launcher.root.exists()
 
 
+def _analytics_expected() -> bool:
+    from netra_devtools.launcher import steps
+
+    return steps.chdb_installed()
+
+
+def _nothing_left(state: dict[str, Any]) -> None:
+    """Every recorded process (and the launcher) is gone and no recorded port listens."""
+    leftovers = [p for p in state["processes"] if _alive(int(p["pid"]))]
+    assert leftovers == []
+    listening = [port for port in state["ports"].values() if _listening(int(port))]
+    assert listening == []
+
+
 def test_end_to_end_backend_ready_health_ctrl_c_and_restart(launcher: Launcher) -> None:
     import httpx
 
     port, pg_port = free_port(), free_port()
+    args = ("--port", str(port), "--postgres-port", str(pg_port))
     for _attempt in range(2):
-        proc = launcher.start("--port", str(port), "--postgres-port", str(pg_port))
+        proc = launcher.start(*args)
         state = launcher.wait_ready(proc, timeout=120)
-        backend_pid = _pid_of(state, "backend")
+        names = {p["name"] for p in state["processes"]}
+        assert {"launcher", "postgres", "backend"} <= names
         health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=5)
         assert health.status_code == 200
-        assert health.json()["status"] in ("pass", "warn")
+        body = health.json()
+        assert body["status"] in ("pass", "warn")
+        assert body["checks"]["postgres:connection"][0]["status"] == "pass"
+        if _analytics_expected():  # the embedded engine: analytics on, its bridge recorded
+            assert "clickhouse" in names and state["urls"]["CLICKHOUSE_URL"]
+            assert "clickhouse:connection" in body["checks"]
         os.kill(proc.pid, signal.SIGINT)
-        proc.communicate(timeout=60)
-        assert proc.returncode == 130
-        assert not _alive(backend_pid)
+        output, _ = proc.communicate(timeout=60)
+        assert proc.returncode == 130, output
+        _nothing_left(state)
         assert not _listening(port) and not _listening(pg_port)
+
+
+def test_invoke_dev_detach_then_invoke_down_leaves_nothing_running(launcher: Launcher) -> None:
+    import httpx
+
+    port = free_port()
+    invoke = [sys.executable, "-m", "invoke"]
+    dev = [*invoke, "dev", "--mode", "local", "--detach", "--port", str(port)]
+    dev += ["--postgres-port", str(free_port())]
+    started = subprocess.run(
+        dev, cwd=REPO_ROOT, env=launcher.env, capture_output=True, text=True, timeout=180
+    )
+    assert started.returncode == 0, started.stdout + started.stderr
+    state = launcher.state()
+    assert state["ready"] and _alive(_pid_of(state, "launcher"))
+    assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).json()["status"] in (
+        "pass",
+        "warn",
+    )
+    if _analytics_expected():
+        assert _alive(_pid_of(state, "clickhouse"))
+
+    # the running stack as `invoke health` and `invoke doctor` see it (both read state.json)
+    health = launcher.run("health", "--json")
+    assert health.returncode == 0, health.stdout + health.stderr
+    doctor = subprocess.run(
+        [*invoke, "doctor", "--json", "--check", "ports,postgres,migrations,clickhouse,logs"],
+        cwd=REPO_ROOT, env=launcher.env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+    verdicts = {c["name"]: c["status"] for c in json.loads(doctor.stdout)["checks"]}
+    assert verdicts == dict.fromkeys(
+        ("ports", "postgres", "migrations", "clickhouse", "logs"), "ok"
+    )
+
+    stopped = subprocess.run(
+        [*invoke, "down"], cwd=REPO_ROOT, env=launcher.env, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert stopped.returncode == 0, stopped.stderr
+    assert "stopped its stack" in stopped.stdout
+    _nothing_left(state)
+    assert launcher.state() == {}
