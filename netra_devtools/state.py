@@ -22,10 +22,12 @@ def state_dir(root: Path | None = None) -> Path:
 def load_state(directory: Path | None = None) -> dict[str, Any]:
     """The recorded state, or {} when nothing runs.
 
-    Shape: {"mode": "local"|"compose", "processes": [{"name", "pid", "create_time"}],
+    Shape: {"mode": "local"|"compose", "ready": bool,
+    "processes": [{"name", "pid", "create_time"}] (the launcher itself included),
     "ports": {"backend": 8000, "postgres": 5432, "clickhouse": 8123},
     "urls": {"DATABASE_URL": ..., "CLICKHOUSE_URL": ..., "backend": "http://127.0.0.1:8000"},
-    "postgres": {"data_dir", "engine", "major", "port"}}
+    "postgres": {"data_dir", "engine", "major", "port"}, "logs": {"backend": path},
+    "spool_dir": path, "compose": {"project", ...} (compose mode)}
     """
     path = (directory or state_dir()) / STATE_FILE_NAME
     try:
