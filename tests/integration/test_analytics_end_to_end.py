@@ -112,7 +112,9 @@ def _wait_stored(url: str, tag: str, expected: int, timeout: float = 60) -> tupl
     try:
         _wait(done, timeout, f"{expected} rows of {tag}")
     except AssertionError:
-        raise AssertionError(f"{tag}: stored (rows, distinct) = {last}, expected {expected}")
+        raise AssertionError(
+            f"{tag}: stored (rows, distinct) = {last}, expected {expected}"
+        ) from None
     time.sleep(0.5)  # anything still arriving would be a duplicate: give it the chance
     return _stored(url, tag)
 
