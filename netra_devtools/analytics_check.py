@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from netra_devtools.redact import mask_secrets
 from netra_devtools.services.switch import LoopbackSwitch
 
 SCENARIOS = ("unset", "healthy", "refused", "silent", "http_500", "reset", "outage", "crash")
@@ -84,23 +85,30 @@ def count_stored(clickhouse_url: str, event_type: str) -> int:
     from netra_backend.app.config import load_settings
     from netra_backend.app.db.clickhouse_base import ClickHouseConfig
 
-    config = ClickHouseConfig.from_settings(load_settings(clickhouse_url=clickhouse_url))
+    settings = load_settings(clickhouse_url=clickhouse_url)
+    config = ClickHouseConfig.from_settings(settings)
     assert config is not None
-    client = config.build_client()
     try:
-        table = config.qualified("events")
-        with contextlib.suppress(Exception):  # no table yet: nothing stored
-            rows = client.query(
-                f"SELECT count(), uniqExact(event_id) FROM {table} WHERE event_type = {{t:String}}",
-                parameters={"t": event_type},
-            ).result_rows
-            count, distinct = int(rows[0][0]), int(rows[0][1])
-            if count != distinct:
-                raise CheckError(f"{event_type}: {count} rows but {distinct} distinct events")
-            return distinct
+        client = config.build_client()
+    except Exception as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise CheckError(
+            f"ClickHouse at {config.address}: {mask_secrets(first, settings.secrets())}"
+        ) from None
+    try:
+        rows = client.query(
+            f"SELECT count(), uniqExact(event_id) FROM {config.qualified('events')} "
+            "WHERE event_type = {t:String}",
+            parameters={"t": event_type},
+        ).result_rows
+    except Exception:  # no table yet: nothing stored
         return 0
     finally:
         client.close()
+    count, distinct = int(rows[0][0]), int(rows[0][1])
+    if count != distinct:
+        raise CheckError(f"{event_type}: {count} rows but only {distinct} distinct events")
+    return distinct
 
 
 class Run:
