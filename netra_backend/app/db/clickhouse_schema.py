@@ -78,7 +78,13 @@ def event_columns(rows: list[dict[str, Any]]) -> list[list[Any]]:
     types = [_text(row["event_type"]) for row in rows]
     users = [None if (u := row.get("user_id")) is None else _text(u) for row in rows]
     props = [p if type(p := row.get("properties") or {}) is str else dumps(p) for row in rows]
-    stamps = [_timestamp(row.get("timestamp")) for row in rows]
+    parsed: dict[str, datetime] = {}  # rows of one request share their ISO timestamp text
+    stamps = [
+        (parsed.get(t) or parsed.setdefault(t, _timestamp(t)))
+        if type(t := row.get("timestamp")) is str
+        else _timestamp(t)
+        for row in rows
+    ]
     return [ids, types, users, props, stamps]
 
 
