@@ -45,7 +45,10 @@ def make_fallback(settings: Settings) -> Fallback:
         write_owner(spool.directory, f"http://{host}:{settings.netra_port}")
     except OSError as exc:  # only `invoke spool` uses it, to find the backend
         log.warning("spool owner note not written in %s: %s", directory, exc)
-    return spool
+    from netra_backend.app.db.spool_adopt import AdoptingSpool, adopt_orphans
+
+    adopted = adopt_orphans(spool)  # spools of replicas that are gone (their id changed)
+    return AdoptingSpool(spool, adopted) if adopted else spool
 
 
 @asynccontextmanager

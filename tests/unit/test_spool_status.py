@@ -81,3 +81,25 @@ def test_spool_check_passes_when_empty_and_warns_on_pending_or_dropped() -> None
         and dropped["droppedRows"] == 3
         and "3 dropped" in dropped["output"]
     )
+
+
+def test_orphaned_replica_spool_is_adopted_replayed_first_and_released(tmp_path: Path) -> None:
+    with DiskSpool(tmp_path / "old-pod") as gone:
+        gone.spool("events", [{"event_id": "old", "event_type": "t"}])
+    live = DiskSpool(tmp_path / "live-pod")  # a replica that still runs: never adopted
+    live.spool("events", [{"event_id": "live", "event_type": "t"}])
+    settings = Settings(clickhouse_url=URL, clickhouse_spool_dir=tmp_path, netra_replica_id="new")
+    fallback = make_fallback(settings)
+    try:
+        fallback.spool("events", [{"event_id": "new", "event_type": "t"}])
+        status = fallback.status()
+        assert status["pending_rows"] == 2 and status["adopted"] == [str(tmp_path / "old-pod")]
+        sent: list[str] = []
+        fallback.replay(lambda table, rows, batch_id: sent.extend(r["event_id"] for r in rows))
+        assert sent == ["old", "new"]
+        assert fallback.status()["adopted"] == [] and fallback.status()["pending_rows"] == 0
+        DiskSpool(tmp_path / "old-pod").close()  # released: another process may take it now
+        assert read_status(tmp_path / "live-pod")["pending_rows"] == 1
+    finally:
+        fallback.close()  # type: ignore[attr-defined]
+        live.close()
