@@ -25,8 +25,8 @@ def _local_analytics(request: Request) -> AnalyticsClient:
     host = request.client.host if request.client else ""
     try:
         loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = host == "testclient"  # Starlette's in-process test client
+    except ValueError:  # not an address (a proxy's name, a test client): not loopback
+        loopback = False
     if not loopback:
         raise HTTPException(403, detail="spool administration is allowed from loopback only")
     analytics: AnalyticsClient | None = getattr(request.app.state, "analytics", None)
