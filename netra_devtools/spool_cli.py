@@ -58,11 +58,16 @@ def _render_status(status: dict[str, Any]) -> None:
     table = Table(title=f"analytics spool: {status['directory']}")
     for column in ("replica", "owner", "pending rows", "oldest", "dropped", "bytes"):
         table.add_column(column, justify="left" if column in ("replica", "owner") else "right")
+    import psutil
+
     for replica in status["replicas"]:
         pid = replica["owner"].get("pid")
+        owner = "-"
+        if isinstance(pid, int):  # the note outlives its process: say whether it still runs
+            owner = f"pid {pid}" if psutil.pid_exists(pid) else f"pid {pid} (gone)"
         table.add_row(
             Path(replica["directory"]).name,
-            f"pid {pid}" if pid else "-",
+            owner,
             str(replica["pending_rows"]),
             f"{replica['oldest_age_s']:.0f} s",
             str(replica["dropped_rows"]),
