@@ -105,12 +105,8 @@ def learnings(session: nox.Session) -> None:
     """SPEC/learnings: XSD, ids, signatures vs examples/near-misses, references, docs up to date."""
     _install(session)
     session.run("python", "-m", "netra_devtools.learnings", *session.posargs)
-    _pytest(
-        session,
-        "tests/unit/test_learnings.py",
-        "tests/unit/test_learnings_loader.py",
-        coverage=False,
-    )
+    _pytest(session, "tests/unit/test_learnings.py", "tests/unit/test_learnings_loader.py",
+            coverage=False)
 
 
 @nox.session

