@@ -2,7 +2,7 @@
 
 from invoke import Collection
 
-from netra_devtools.tasks import backend, doctor, ports, stack
+from netra_devtools.tasks import analytics, backend, doctor, ports, stack
 from netra_devtools.tasks.introspect import introspect
 from netra_devtools.tasks.migrate import migrate
 
@@ -18,3 +18,5 @@ ns.add_task(introspect)
 ns.add_task(migrate)
 ns.add_task(ports.fix_port, name="fix-port")
 ns.add_task(ports.check_port, name="check-port")
+ns.add_task(analytics.spool)
+ns.add_task(analytics.check_clickhouse, name="check-clickhouse")

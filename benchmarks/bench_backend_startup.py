@@ -1,7 +1,9 @@
-"""Backend with ClickHouse silent (accepts, never answers) vs ClickHouse unset, in the same run.
+"""Backend with ClickHouse refused, silent (accepts, never answers) or erroring (HTTP 500) vs
+ClickHouse unset, in the same run.
 
-Startup to /health/ready 200, /health p99 and POST /api/events p99 under 32 concurrent
-clients; the two servers are measured in interleaved rounds and the medians compared.
+Startup to /health/ready 200 for each; /health p99 and POST /api/events p99 under 32 concurrent
+clients with ClickHouse silent; the servers are measured in interleaved rounds and the medians
+compared.
 
 $ python -m benchmarks.bench_backend_startup
 {"measurement": "start to /health/ready 200 (s)", "ours": 1.41, "anchor": 1.39, ...}
@@ -136,16 +138,28 @@ def run() -> list[dict[str, Any]]:
     cluster = postgres.start_throwaway()
     try:
         url = cluster.create_database("bench")
-        with faults.silent() as (host, port):
+        with (
+            faults.silent() as (host, port),
+            faults.refusing() as refused,
+            faults.http_500() as erroring,
+        ):
             variants = {
                 "silent": {
                     "DATABASE_URL": url,
                     "CLICKHOUSE_URL": f"http://b:pw@{host}:{port}/netra",
                 },
+                "refused": {
+                    "DATABASE_URL": url,
+                    "CLICKHOUSE_URL": f"http://b:pw@{refused[0]}:{refused[1]}/netra",
+                },
+                "erroring": {
+                    "DATABASE_URL": url,
+                    "CLICKHOUSE_URL": f"http://b:pw@{erroring[0]}:{erroring[1]}/netra",
+                },
                 "unset": {"DATABASE_URL": url},
             }
             startup = _startup_seconds(variants)
-            servers = {name: start_backend(env) for name, env in variants.items()}
+            servers = {name: start_backend(variants[name]) for name in ("silent", "unset")}
             servers["unset-again"] = start_backend(variants["unset"])
             pinned_from = None
             try:
@@ -163,7 +177,17 @@ def run() -> list[dict[str, Any]]:
         cluster.destroy()
     med = statistics.median
     return [
-        _row("start to /health/ready 200", med(startup["silent"]), med(startup["unset"]), "s", 1.2),
+        *(
+            _row(
+                f"start to /health/ready 200, ClickHouse {name}",
+                med(startup[name]),
+                med(startup["unset"]),
+                "s",
+                1.2,
+                what=f"ClickHouse {name}",
+            )  # fmt: skip
+            for name in ("refused", "silent", "erroring")
+        ),
         _row(f"/health p99, {CLIENTS} clients", health["silent"], health["unset"], "ms", 1.3),
         _row(
             f"POST /api/events p99, {CLIENTS} clients", events["silent"], events["unset"], "ms", 1.3

@@ -1,4 +1,6 @@
-"""Spool replay throughput into the embedded ClickHouse engine, and insert_events overhead.
+"""Spool replay throughput into the embedded ClickHouse engine, and the overhead of
+AnalyticsClient.insert() (queue → its thread → insert_batch, until stored) and of insert_events,
+each against clickhouse-connect's client.insert of the same batch.
 
 Both against the real engine behind its loopback HTTP bridge (netra_devtools.services.clickhouse),
 with stock clickhouse-connect. Medians of several rounds; ours and anchor measured in the same
@@ -22,6 +24,8 @@ from typing import Any
 
 import clickhouse_connect
 
+from netra_backend.app.db.clickhouse import AnalyticsClient, AnalyticsState
+from netra_backend.app.db.clickhouse_base import ClickHouseConfig
 from netra_backend.app.db.clickhouse_schema import (
     EVENTS_COLUMNS,
     EVENTS_TABLE,
@@ -106,6 +110,51 @@ def _insert_seconds(
     return timings["ours"], timings["anchor"]
 
 
+def _route_rows(count: int) -> list[dict[str, Any]]:
+    """Event rows as POST /api/events hands them to AnalyticsClient.insert (JSON-friendly)."""
+    stamp = datetime.now(UTC).isoformat()
+    return [
+        {"event_id": uuid.uuid4().hex, "event_type": "click", "user_id": f"u{i % 97}",
+         "properties": json.dumps({"page": f"/p/{i % 13}", "n": i}), "timestamp": stamp}
+        for i in range(count)
+    ]  # fmt: skip
+
+
+def _client_insert_seconds(analytics: AnalyticsClient, rows: list[dict[str, Any]]) -> float:
+    """AnalyticsClient.insert() of one batch until its thread has stored it."""
+    target = analytics.inserted_rows + len(rows)
+    started = time.perf_counter()
+    analytics.insert(EVENTS_TABLE, rows)
+    while analytics.inserted_rows < target:
+        time.sleep(0.0001)
+    return time.perf_counter() - started
+
+
+def _direct_route_seconds(client: Any, rows: list[dict[str, Any]]) -> float:
+    """The same route rows through clickhouse-connect directly (timestamps parsed, as needed)."""
+    started = time.perf_counter()
+    data = [
+        [r["event_id"], r["event_type"], r["user_id"], r["properties"],
+         datetime.fromisoformat(r["timestamp"])]
+        for r in rows
+    ]  # fmt: skip
+    client.insert(EVENTS_TABLE, data, column_names=list(EVENTS_COLUMNS),
+                  settings={"insert_deduplication_token": uuid.uuid4().hex})  # fmt: skip
+    return time.perf_counter() - started
+
+
+def _analytics_client(port: int) -> AnalyticsClient:
+    analytics = AnalyticsClient(
+        ClickHouseConfig(f"http://default:@127.0.0.1:{port}/default", 3, 10)
+    )
+    analytics.start()
+    deadline = time.monotonic() + 30
+    while analytics.state is not AnalyticsState.CONNECTED:
+        assert time.monotonic() < deadline, analytics.health()
+        time.sleep(0.01)
+    return analytics
+
+
 def run() -> list[dict[str, Any]]:
     """Measure and return the benchmark rows (see benchmarks/ runner)."""
     workdir = Path(tempfile.mkdtemp(prefix="netra-bench-replay-"))
@@ -116,6 +165,16 @@ def run() -> list[dict[str, Any]]:
         rows = _events(REPLAY_ROWS)
         small = _events(INSERT_BATCH)
         _insert_seconds(client, small, True)  # warm up connections and code paths
+        analytics = _analytics_client(server.port)
+        route_rows = _route_rows(INSERT_BATCH)
+        client_ours, client_anchor = [], []
+        for attempt in range(40):
+            batch = [{**r, "event_id": uuid.uuid4().hex} for r in route_rows]
+            pair = [(client_ours, lambda b=batch: _client_insert_seconds(analytics, b)),
+                    (client_anchor, lambda b=batch: _direct_route_seconds(client, b))]  # fmt: skip
+            for samples, measure in pair[:: 1 if attempt % 2 else -1]:
+                samples.append(measure())
+        analytics.close()
         replay, direct, ours, anchor = [], [], [], []
         for _ in range(ROUNDS):
             replay.append(_replay_rate(client, workdir, rows))
@@ -130,7 +189,20 @@ def run() -> list[dict[str, Any]]:
         shutil.rmtree(workdir, ignore_errors=True)
     replay_rate, direct_rate = statistics.median(replay), statistics.median(direct)
     ours_ms, anchor_ms = statistics.median(ours) * 1000, statistics.median(anchor) * 1000
+    client_ms = statistics.median(client_ours[4:]) * 1000  # first rounds warm the thread up
+    client_anchor_ms = statistics.median(client_anchor[4:]) * 1000
     return [
+        {
+            "measurement": f"AnalyticsClient.insert() of {INSERT_BATCH:,} events (as POST "
+            "/api/events builds them) until stored, healthy, vs clickhouse-connect client.insert "
+            "of the same rows",
+            "ours": round(client_ms, 2),
+            "anchor": round(client_anchor_ms, 2),
+            "unit": "ms (median)",
+            "goal": f"<= {OVERHEAD_GOAL_RATIO}x anchor",
+            "met": client_ms <= OVERHEAD_GOAL_RATIO * client_anchor_ms,
+            "command": COMMAND,
+        },
         {
             "measurement": f"spool replay throughput into the embedded engine ({REPLAY_ROWS:,} "
             f"rows spooled {SPOOL_BATCH} per call; anchor: insert_events from memory)",

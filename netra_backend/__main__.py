@@ -46,7 +46,13 @@ def _work(argv: Sequence[str] | None) -> int:
     logging.basicConfig(level=args.log_level.upper(), format=LOG_FORMAT, stream=sys.stderr)
     check_database(settings)
 
+    import os
+
     import uvicorn
+
+    # The app's own Settings (lifespan) see where it listens: the spool's owner note names it.
+    os.environ["NETRA_HOST"] = str(args.host or settings.netra_host)
+    os.environ["NETRA_PORT"] = str(args.port or settings.netra_port)
 
     uvicorn.run(
         APP,

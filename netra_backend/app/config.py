@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import socket
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -79,6 +82,11 @@ class Settings(BaseSettings):
     clickhouse_spool_dir: Path = Path(".netra/spool")
     clickhouse_spool_max_rows: int = Field(default=1_000_000, ge=0)
     clickhouse_spool_max_bytes: int = Field(default=256 * 1024 * 1024, ge=0)
+    clickhouse_spool_policy: Literal["drop-newest", "drop-oldest"] = "drop-newest"
+    # Longest wait between reconnect attempts while ClickHouse is away (backoff doubles up to it).
+    clickhouse_retry_max_s: float = Field(default=30.0, gt=0)
+    # Names this replica's spool directory under CLICKHOUSE_SPOOL_DIR (default: the hostname).
+    netra_replica_id: str | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -140,8 +148,20 @@ class Settings(BaseSettings):
 
     @property
     def spool_dir(self) -> Path:
-        """Where the analytics spool keeps rows while ClickHouse is away."""
+        """The parent directory of every replica's analytics spool (CLICKHOUSE_SPOOL_DIR)."""
         return self.clickhouse_spool_dir
+
+    @property
+    def replica_id(self) -> str:
+        """NETRA_REPLICA_ID, else the hostname; made safe as a directory name."""
+        raw = self.netra_replica_id or socket.gethostname() or "default"
+        return re.sub(r"[^A-Za-z0-9._-]", "_", raw).strip(".") or "default"
+
+    @property
+    def replica_spool_dir(self) -> Path:
+        """This replica's own spool: `<CLICKHOUSE_SPOOL_DIR>/<replica id>` (replicas sharing a
+        volume never share a directory)."""
+        return self.clickhouse_spool_dir / self.replica_id
 
     def secrets(self) -> tuple[str, ...]:
         """Every password this configuration holds, for masking free text."""

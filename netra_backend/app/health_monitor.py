@@ -46,14 +46,7 @@ def clickhouse_checks(
     else:
         status = "fail" if required else "warn"
         output = f"{state.value}: {health['reason']}"
-    spool = _spool_status(analytics)
-    pending, dropped = int(spool.get("pending_rows", 0)), int(spool.get("dropped_rows", 0))
-    spool_output = ""
-    if pending or dropped:
-        spool_output = (
-            f"{pending} rows waiting for ClickHouse (oldest {float(spool.get('oldest_age_s', 0)):.1f} s), "
-            f"{dropped} dropped past the spool limit"
-        )
+    spool_check = spool_check_from(_spool_status(analytics))
     return {
         "clickhouse:connection": [
             {
@@ -66,18 +59,38 @@ def clickhouse_checks(
                 "state": state.value,
             }
         ],
-        "clickhouse:spool": [
-            {
-                "componentType": "component",
-                "observedValue": pending,
-                "observedUnit": "rows",
-                "status": "warn" if pending or dropped else "pass",
-                "time": _now(),
-                "output": spool_output,
-                "droppedRows": dropped,
-                "bytes": int(spool.get("bytes", 0)),
-            }
-        ],
+        "clickhouse:spool": [spool_check],
+    }
+
+
+def spool_check_from(spool: dict[str, Any]) -> dict[str, Any]:
+    """The `clickhouse:spool` check from spool.status(): pending rows observed; warn while rows
+    wait, when any were dropped, or when rows can only wait in memory; pass when empty."""
+    pending, dropped = int(spool.get("pending_rows", 0)), int(spool.get("dropped_rows", 0))
+    oldest = float(spool.get("oldest_age_s") or 0.0)
+    warning = str(spool.get("warning") or spool.get("error") or "")
+    parts = []
+    if pending or dropped:
+        parts.append(
+            f"{pending} rows waiting for ClickHouse (oldest {oldest:.1f} s), "
+            f"{dropped} dropped past the spool limit"
+        )
+    if spool.get("last_error") and pending:
+        parts.append(f"last replay error: {spool['last_error']}")
+    if warning:
+        parts.append(warning)
+    return {
+        "componentType": "component",
+        "observedValue": pending,
+        "observedUnit": "rows",
+        "status": "warn" if pending or dropped or warning else "pass",
+        "time": _now(),
+        "output": "; ".join(parts),
+        "oldestAgeSeconds": oldest,
+        "droppedRows": dropped,
+        "bytes": int(spool.get("bytes", 0)),
+        "durable": bool(spool.get("durable", False)),
+        "directory": spool.get("directory"),
     }
 
 
@@ -85,7 +98,7 @@ def _spool_status(analytics: AnalyticsClient) -> dict[str, Any]:
     try:
         return dict(analytics.fallback.status())
     except Exception as exc:  # a broken spool is reported, not raised into the monitor
-        return {"pending_rows": 0, "dropped_rows": 0, "error": type(exc).__name__}
+        return {"pending_rows": 0, "dropped_rows": 0, "error": f"spool status failed: {exc!r}"}
 
 
 def overall_status(checks: dict[str, list[dict[str, Any]]]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from netra_backend.app.config import Settings
-from netra_backend.app.routes import events, health, users
+from netra_backend.app.routes import events, health, spool_admin, users
 from netra_backend.app.startup_module import lifespan
 
 
@@ -16,6 +16,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(events.router)
     app.include_router(users.router)
+    app.include_router(spool_admin.router)
     return app
 
 

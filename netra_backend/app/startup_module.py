@@ -21,28 +21,34 @@ log = logging.getLogger("netra_backend.startup")
 
 
 def make_fallback(settings: Settings) -> Fallback:
-    """The durable disk spool when it is available and its directory usable, else bounded memory."""
-    memory = MemoryFallback(
-        max_rows=settings.clickhouse_spool_max_rows, max_bytes=settings.clickhouse_spool_max_bytes
-    )
+    """This replica's durable disk spool (`<CLICKHOUSE_SPOOL_DIR>/<replica id>`); bounded memory
+    only as the last resort when that directory is unusable, with a warning health shows."""
+    max_rows = max(settings.clickhouse_spool_max_rows, 1)
+    max_bytes = max(settings.clickhouse_spool_max_bytes, 1)
     if not settings.clickhouse_url:
-        return memory  # analytics disabled: nothing is ever spooled
+        return MemoryFallback(max_rows, max_bytes)  # analytics disabled: nothing is ever spooled
+    from netra_backend.app.db.spool import DiskSpool
+    from netra_backend.app.db.spool_status import write_owner
+
+    directory = settings.replica_spool_dir
     try:
-        from netra_backend.app.db.spool import DiskSpool
-    except ImportError:  # the disk spool ships with the analytics work
-        return memory
+        spool = DiskSpool(directory, max_rows, max_bytes, settings.clickhouse_spool_policy)
+    except Exception as exc:  # held by a replica with the same id, unwritable: never block startup
+        warning = (
+            f"disk spool {directory} unusable ({exc}); rows wait in memory and are lost on "
+            "restart (set NETRA_REPLICA_ID per replica, or a writable CLICKHOUSE_SPOOL_DIR)"
+        )
+        log.warning("%s", warning)
+        return MemoryFallback(max_rows, max_bytes, warning=warning)
     try:
-        spool: Fallback = DiskSpool(
-            settings.spool_dir,
-            max_rows=settings.clickhouse_spool_max_rows,
-            max_bytes=settings.clickhouse_spool_max_bytes,
-        )
-    except Exception as exc:  # locked by another replica, unwritable: degrade, never block startup
-        log.warning(
-            "disk spool at %s unusable (%s); keeping rows in memory", settings.spool_dir, exc
-        )
-        return memory
-    return spool
+        host = "127.0.0.1" if settings.netra_host in ("0.0.0.0", "::") else settings.netra_host
+        write_owner(spool.directory, f"http://{host}:{settings.netra_port}")
+    except OSError as exc:  # only `invoke spool` uses it, to find the backend
+        log.warning("spool owner note not written in %s: %s", directory, exc)
+    from netra_backend.app.db.spool_adopt import AdoptingSpool, adopt_orphans
+
+    adopted = adopt_orphans(spool)  # spools of replicas that are gone (their id changed)
+    return AdoptingSpool(spool, adopted) if adopted else spool
 
 
 @asynccontextmanager
@@ -60,6 +66,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ClickHouseConfig.from_settings(settings),
         fallback=make_fallback(settings),
         probe_interval_s=settings.health_interval_s,
+        backoff_max_s=settings.clickhouse_retry_max_s,
     )
     analytics.start()  # returns at once: connecting happens on its own thread
     monitor = HealthMonitor(

@@ -74,6 +74,9 @@ def test_memory_fallback_replays_oldest_first_and_keeps_failed_batch():
         "oldest_age_s": 0.0,
         "dropped_rows": 0,
         "bytes": 0,
+        "durable": False,
+        "warning": "",
+        "directory": None,
     }
 
 

@@ -46,7 +46,11 @@ class AckDroppingProxy:
             threading.Thread(target=self._serve, args=(client,), daemon=True).start()
 
     def _serve(self, client: socket.socket) -> None:
-        upstream = socket.create_connection(("127.0.0.1", self.upstream_port), timeout=30)
+        try:
+            upstream = socket.create_connection(("127.0.0.1", self.upstream_port), timeout=30)
+        except OSError:  # the server is down: the client sees its connection closed
+            client.close()
+            return
         request = {"insert": False}
         threading.Thread(target=self._pump, args=(client, upstream, request), daemon=True).start()
         try:

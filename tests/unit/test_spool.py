@@ -51,7 +51,7 @@ def test_replay_sends_everything_oldest_first_and_empties_the_spool(tmp_path: Pa
         status = spool.status()
     assert [r["n"] for r in sink.rows] == list(range(100))
     assert len(sink.batches) == 5  # 10-row records merged up to 25 rows: 20 per group
-    assert status["pending_rows"] == 0 and status["bytes"] == 0 and status["oldest_age_s"] is None
+    assert status["pending_rows"] == 0 and status["bytes"] == 0 and status["oldest_age_s"] == 0.0
     assert not list((tmp_path / "s").glob("seg-*.log")), "consumed segments are deleted"
 
 

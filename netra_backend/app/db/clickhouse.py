@@ -17,12 +17,14 @@ import queue
 import random
 import threading
 import time
+import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from netra_backend.app.db.clickhouse_base import EVENTS_TABLE, ClickHouseConfig
+from netra_backend.app.db.clickhouse_base import ClickHouseConfig
 from netra_backend.app.db.clickhouse_errors import describe_failure
+from netra_backend.app.db.clickhouse_schema import EVENTS_TABLE, ensure_schema, insert_batch
 from netra_backend.app.db.fallback import Fallback, MemoryFallback
 from netra_devtools.redact import mask_secrets
 
@@ -64,6 +66,7 @@ class AnalyticsClient:
         self._queue: queue.Queue[tuple[str, Rows]] = queue.Queue(queue_max_batches)
         self._client_lock = threading.Lock()  # one network call on the client at a time
         self._stop = threading.Event()
+        self._wake = threading.Event()  # cuts a reconnect backoff short (drain now)
         self._thread: threading.Thread | None = None
         self._client: Any = None
         self._state = AnalyticsState.DISABLED if config is None else AnalyticsState.CONNECTING
@@ -115,6 +118,10 @@ class AnalyticsClient:
                 self.fallback.spool(table, rows)
             except Exception:  # the fallback promised not to raise; a request must not see it
                 log.exception("analytics insert lost %d rows", len(rows))
+
+    def drain_now(self) -> None:
+        """Retry ClickHouse now instead of at the end of the current backoff (no I/O here)."""
+        self._wake.set()
 
     def health(self) -> dict[str, Any]:
         """A snapshot for the health monitor (no I/O)."""
@@ -170,6 +177,10 @@ class AnalyticsClient:
         """Wait out the backoff, moving rows that arrive meanwhile into the fallback."""
         deadline = time.monotonic() + seconds
         while not self._stop.is_set() and (remaining := deadline - time.monotonic()) > 0:
+            if self._wake.is_set():
+                self._wake.clear()
+                self._failures = max(self._failures - 1, 0)  # a drain request retries promptly
+                return
             try:
                 table, rows = self._queue.get(timeout=min(remaining, 0.2))
             except queue.Empty:
@@ -182,8 +193,7 @@ class AnalyticsClient:
         client = self.config.build_client()
         try:
             self._set_read_timeout(client)
-            for statement in self.config.schema_statements():
-                client.command(statement)
+            ensure_schema(client, self.config.database)
         except BaseException:
             with contextlib.suppress(Exception):
                 client.close()
@@ -230,27 +240,21 @@ class AnalyticsClient:
             self._observed_ms = round((time.perf_counter() - started) * 1000, 3)
             self._checked_at = time.time()
             return
+        # Every direct insert carries its own batch id: if it fails after ClickHouse stored it
+        # (a lost acknowledgement), the spool replays it under the same deduplication token.
+        batch_id = uuid.uuid4().hex
         try:
-            self._insert_batch(table, rows, "")
+            self._insert_batch(table, rows, batch_id)
         except Exception:
-            self.fallback.spool(table, rows)  # first in the fallback: order is kept
+            self.fallback.spool(table, rows, batch_id=batch_id)  # first in the fallback: in order
             raise
 
     def _insert_batch(self, table: str, rows: Rows, batch_id: str) -> None:
-        """One insert; `batch_id` doubles as insert_deduplication_token so replays are idempotent."""
+        """One insert; `batch_id` is its insert_deduplication_token, so a replay is stored once."""
         assert self.config is not None
-        columns = list(rows[0].keys())
-        data = [[_native(column, row.get(column)) for column in columns] for row in rows]
-        settings = {"insert_deduplication_token": batch_id} if batch_id else None
         try:
             with self._client_lock:
-                self._client.insert(
-                    table,
-                    data,
-                    column_names=columns,
-                    database=self.config.database,
-                    settings=settings,
-                )
+                insert_batch(self._client, table, rows, batch_id, self.config.database)
         except Exception as exc:  # kept: the fallback may swallow it, the health output needs it
             self._last_insert_error = exc
             raise
@@ -289,10 +293,3 @@ class AnalyticsClient:
         secrets = tuple(s for s in (self.config.password,) if s)
         text = describe_failure(exc, self.config)
         return mask_secrets(text, secrets)
-
-
-def _native(column: str, value: Any) -> Any:
-    """Rows travel as JSON-friendly values (the spool may be on disk); ClickHouse wants datetimes."""
-    if column == "timestamp" and isinstance(value, str):
-        return datetime.fromisoformat(value)
-    return value

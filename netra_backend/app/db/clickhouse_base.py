@@ -1,4 +1,7 @@
-"""ClickHouse settings, timeouts and schema; nothing here touches the network at construction."""
+"""ClickHouse settings and timeouts; nothing here touches the network at construction.
+
+The schema lives in clickhouse_schema.py (one definition for the backend, tools and tests).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +12,9 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from netra_backend.app.config import Settings
+from netra_backend.app.db.clickhouse_schema import quote_identifier
 from netra_devtools.redact import mask_url
 
-EVENTS_TABLE = "events"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -92,20 +95,6 @@ class ClickHouseConfig:
             query_retries=0,  # our circuit breaker decides when to try again
         )
 
-    def schema_statements(self) -> list[str]:
-        """Idempotent DDL for the analytics schema."""
-        db = self.database
-        return [
-            f"CREATE DATABASE IF NOT EXISTS `{db}`",
-            f"CREATE TABLE IF NOT EXISTS `{db}`.{EVENTS_TABLE} ("
-            "event_id String, event_type LowCardinality(String), user_id Nullable(String), "
-            "properties String, timestamp DateTime64(3, 'UTC')) "
-            "ENGINE = MergeTree ORDER BY (event_type, timestamp) "
-            "SETTINGS non_replicated_deduplication_window = 10000",
-        ]
-
     def qualified(self, table: str) -> str:
         """`db`.table for queries and inserts."""
-        if not _IDENTIFIER.match(table):
-            raise ValueError(f"not a plain table name: {table!r}")
-        return f"`{self.database}`.{table}"
+        return f"{quote_identifier(self.database)}.{quote_identifier(table)}"

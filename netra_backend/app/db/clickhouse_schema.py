@@ -10,23 +10,45 @@ inserts happened in between.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 EVENTS_TABLE = "events"
 EVENTS_COLUMNS = ("event_id", "event_type", "user_id", "properties", "timestamp")
-EVENTS_DDL = """\
-CREATE TABLE IF NOT EXISTS events (event_id String, event_type LowCardinality(String),
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def events_ddl(database: str | None = None) -> str:
+    """CREATE TABLE IF NOT EXISTS for `events`, in `database` or the client's default one."""
+    table = f"{quote_identifier(database)}.{EVENTS_TABLE}" if database else EVENTS_TABLE
+    return f"""\
+CREATE TABLE IF NOT EXISTS {table} (event_id String, event_type LowCardinality(String),
   user_id Nullable(String), properties String, timestamp DateTime64(3, 'UTC'))
 ENGINE = MergeTree ORDER BY (event_type, timestamp)
 SETTINGS non_replicated_deduplication_window = 10000"""
-SCHEMA = (EVENTS_DDL,)
 
 
-def ensure_schema(client: Any) -> None:
-    """Create the analytics tables if they are missing (safe to run on every connect)."""
-    for ddl in SCHEMA:
+EVENTS_DDL = events_ddl()
+
+
+def quote_identifier(name: str) -> str:
+    """`name` for SQL; only plain identifiers are accepted (they come from URLs and code)."""
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"not a plain identifier: {name!r}")
+    return f"`{name}`"
+
+
+def schema_statements(database: str | None = None) -> list[str]:
+    """Idempotent DDL for the whole analytics schema: the database (if named), then the tables."""
+    statements = [f"CREATE DATABASE IF NOT EXISTS {quote_identifier(database)}"] if database else []
+    return [*statements, events_ddl(database)]
+
+
+def ensure_schema(client: Any, database: str | None = None) -> None:
+    """Create the analytics database and tables if missing (safe to run on every connect)."""
+    for ddl in schema_statements(database):
         client.command(ddl)
 
 
@@ -56,11 +78,22 @@ def event_columns(rows: list[dict[str, Any]]) -> list[list[Any]]:
     types = [_text(row["event_type"]) for row in rows]
     users = [None if (u := row.get("user_id")) is None else _text(u) for row in rows]
     props = [p if type(p := row.get("properties") or {}) is str else dumps(p) for row in rows]
-    stamps = [_timestamp(row.get("timestamp")) for row in rows]
+    parsed: dict[str, datetime] = {}  # rows of one request share their ISO timestamp text
+    stamps = [
+        (parsed.get(t) or parsed.setdefault(t, _timestamp(t)))
+        if type(t := row.get("timestamp")) is str
+        else _timestamp(t)
+        for row in rows
+    ]
     return [ids, types, users, props, stamps]
 
 
-def insert_events(client: Any, rows: list[dict[str, Any]], batch_id: str | None = None) -> int:
+def insert_events(
+    client: Any,
+    rows: list[dict[str, Any]],
+    batch_id: str | None = None,
+    database: str | None = None,
+) -> int:
     """Insert event dicts as one block; a repeated `batch_id` is stored once. Returns rows sent."""
     if not rows:
         return 0
@@ -70,19 +103,26 @@ def insert_events(client: Any, rows: list[dict[str, Any]], batch_id: str | None 
         event_columns(rows),
         column_names=list(EVENTS_COLUMNS),
         column_oriented=True,
+        database=database,
         settings=settings,
     )
     return len(rows)
 
 
-def insert_batch(client: Any, table: str, rows: list[dict[str, Any]], batch_id: str) -> int:
+def insert_batch(
+    client: Any,
+    table: str,
+    rows: list[dict[str, Any]],
+    batch_id: str,
+    database: str | None = None,
+) -> int:
     """Insert dict rows into `table` deduplicated by `batch_id`: DiskSpool.replay's callback.
 
     Use as `spool.replay(functools.partial(insert_batch, client))`. Events get their column
     conversion; other tables take the keys of the first row as their columns.
     """
     if table == EVENTS_TABLE:
-        return insert_events(client, rows, batch_id)
+        return insert_events(client, rows, batch_id, database)
     if not rows:
         return 0
     columns = list(rows[0])
@@ -90,6 +130,7 @@ def insert_batch(client: Any, table: str, rows: list[dict[str, Any]], batch_id: 
         table,
         [[row.get(column) for column in columns] for row in rows],
         column_names=columns,
+        database=database,
         settings={"insert_deduplication_token": batch_id},
     )
     return len(rows)

@@ -1,6 +1,8 @@
-"""Where analytics rows wait while ClickHouse is away: the protocol and a bounded in-memory default.
+"""Where analytics rows wait while ClickHouse is away: the protocol and the in-memory last resort.
 
-The analytics work replaces `MemoryFallback` with a durable disk spool of the same protocol.
+The backend uses the durable `DiskSpool` (spool.py). `MemoryFallback` is only the last resort
+when the spool directory is unusable: bounded, lost on restart, and its status says so (`durable`
+False and a `warning`), which the `clickhouse:spool` health check shows.
 """
 
 from __future__ import annotations
@@ -20,14 +22,15 @@ InsertBatch = Callable[[str, list[dict[str, Any]], str], None]
 class Fallback(Protocol):
     """Keeps rows while ClickHouse is away and hands them back, oldest first."""
 
-    def spool(self, table: str, rows: list[dict[str, Any]]) -> None:
-        """Keep `rows` for `table`; never raises (past the limit rows are dropped and counted)."""
+    def spool(self, table: str, rows: list[dict[str, Any]], batch_id: str | None = None) -> None:
+        """Keep `rows` for `table` under `batch_id` (the id a failed direct insert used, so a
+        replay deduplicates against it); never raises (past the limit rows are dropped, counted)."""
 
     def replay(self, insert_batch: InsertBatch) -> int:
         """insert_batch(table, rows, batch_id) oldest first; stop at the first exception."""
 
     def status(self) -> dict[str, Any]:
-        """{"pending_rows", "oldest_age_s", "dropped_rows", "bytes"}."""
+        """{"pending_rows", "oldest_age_s", "dropped_rows", "bytes", "durable", ...}."""
 
 
 @dataclass
@@ -47,7 +50,10 @@ def estimate_bytes(rows: list[dict[str, Any]]) -> int:
 class MemoryFallback:
     """A bounded in-memory queue of batches; rows past the limits are dropped and counted."""
 
-    def __init__(self, max_rows: int = 100_000, max_bytes: int = 64 * 1024 * 1024) -> None:
+    def __init__(
+        self, max_rows: int = 100_000, max_bytes: int = 64 * 1024 * 1024, warning: str = ""
+    ) -> None:
+        self.warning = warning  # why rows are in memory instead of the disk spool, if they are
         self.max_rows = max_rows
         self.max_bytes = max_bytes
         self._batches: deque[_Batch] = deque()
@@ -56,7 +62,7 @@ class MemoryFallback:
         self._dropped = 0
         self._lock = threading.Lock()
 
-    def spool(self, table: str, rows: list[dict[str, Any]]) -> None:
+    def spool(self, table: str, rows: list[dict[str, Any]], batch_id: str | None = None) -> None:
         """Keep a batch, or count it as dropped when it would pass a limit; never raises."""
         try:
             size = estimate_bytes(rows)
@@ -67,7 +73,9 @@ class MemoryFallback:
                 # Newest rows are the ones dropped: what is kept replays in order, no gaps.
                 self._dropped += len(rows)
                 return
-            self._batches.append(_Batch(uuid.uuid4().hex, table, list(rows), size, time.time()))
+            self._batches.append(
+                _Batch(batch_id or uuid.uuid4().hex, table, list(rows), size, time.time())
+            )
             self._rows += len(rows)
             self._bytes += size
 
@@ -99,4 +107,7 @@ class MemoryFallback:
                 "oldest_age_s": round(time.time() - oldest, 3) if oldest else 0.0,
                 "dropped_rows": self._dropped,
                 "bytes": self._bytes,
+                "durable": False,
+                "warning": self.warning,
+                "directory": None,
             }

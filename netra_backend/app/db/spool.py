@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from netra_backend.app.db.spool_format import Record, encode_record
+from netra_backend.app.db.spool_status import read_status
 from netra_backend.app.db.spool_store import SEGMENT_BYTES, SpoolLockedError, SpoolStore
 
-__all__ = ["POLICIES", "DiskSpool", "SpoolLockedError"]
+__all__ = ["POLICIES", "DiskSpool", "SpoolLockedError", "read_status"]
 logger = logging.getLogger("netra.analytics.spool")
 POLICIES = ("drop-newest", "drop-oldest")
 DROP_LOG_INTERVAL_S = 10.0
@@ -206,7 +207,7 @@ class DiskSpool:
         with self._lock:
             store = self._store
             oldest = next(iter(store.pending.values()), None)
-            age = None if oldest is None else round(max(0.0, time.time() - oldest.created), 3)
+            age = 0.0 if oldest is None else round(max(0.0, time.time() - oldest.created), 3)
             return {
                 "pending_rows": store.pending_rows,
                 "oldest_age_s": age,
@@ -218,6 +219,8 @@ class DiskSpool:
                 "max_bytes": self.max_bytes,
                 "policy": self.policy,
                 "last_error": self.last_error,
+                "durable": True,
+                "warning": "",
             }
 
     def discard(self) -> int:

@@ -1,0 +1,109 @@
+"""Read a spool's status from its files without its lock (the doctor and `invoke spool` call this
+while the backend runs), and the owner file that says which backend process holds a spool.
+
+A read races with the owner's writes: a record appended meanwhile may be missed or a record just
+replayed counted once more; a segment deleted by compaction is skipped (all its rows were
+consumed). The numbers are a snapshot, which is all a status needs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from netra_backend.app.db.spool_format import read_ledger, scan_segment, write_atomically
+
+OWNER_FILE = "owner.json"
+_SPOOL_MARKERS = ("spool.lock", "ledger.jsonl", "counters.json")
+
+
+def is_spool_directory(path: Path) -> bool:
+    """True when `path` holds a spool's files (not a parent of replica directories)."""
+    return any((path / name).exists() for name in _SPOOL_MARKERS) or any(path.glob("seg-*.log"))
+
+
+def write_owner(directory: Path, url: str | None) -> None:
+    """Note which process owns the spool and where its backend answers (for `invoke spool`)."""
+    payload = {"pid": os.getpid(), "started": time.time(), "url": url}
+    write_atomically(directory / OWNER_FILE, json.dumps(payload))
+
+
+def read_owner(directory: Path) -> dict[str, Any]:
+    """The owner note ({} when there is none or it is unreadable)."""
+    try:
+        owner = json.loads((directory / OWNER_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return owner if isinstance(owner, dict) else {}
+
+
+def _read_one(directory: Path) -> dict[str, Any]:
+    counters: dict[str, Any] = {}
+    with contextlib.suppress(OSError, ValueError):
+        counters = json.loads((directory / "counters.json").read_text() or "{}")
+    consumed, _intent, _torn = read_ledger(directory / "ledger.jsonl")
+    pending_rows = pending_bytes = 0
+    oldest: float | None = None
+    for path in sorted(directory.glob("seg-*.log")):
+        segment = int(path.stem[4:])
+        try:
+            records, _torn_bytes = scan_segment(path, segment)
+        except FileNotFoundError:  # compacted away while we looked: nothing in it was pending
+            continue
+        for record in records:
+            if record.offset in consumed.get(segment, ()):
+                continue
+            pending_rows += record.rows
+            pending_bytes += record.size
+            oldest = record.created if oldest is None else min(oldest, record.created)
+    return {
+        "pending_rows": pending_rows,
+        "oldest_age_s": 0.0 if oldest is None else round(max(0.0, time.time() - oldest), 3),
+        "dropped_rows": int(counters.get("dropped_rows", 0)),
+        "discarded_rows": int(counters.get("discarded_rows", 0)),
+        "bytes": pending_bytes,
+        "directory": str(directory),
+        "owner": read_owner(directory),
+    }
+
+
+def read_one(directory: Path, attempts: int = 3) -> dict[str, Any]:
+    """The status of one spool directory; retried when a concurrent compaction tore the read."""
+    for attempt in range(attempts):
+        try:
+            return _read_one(directory)
+        except (OSError, ValueError, KeyError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
+    raise AssertionError("unreachable")
+
+
+def replica_directories(directory: Path | str) -> list[Path]:
+    """The spool directories at `directory`: itself, or the replica directories inside it."""
+    root = Path(directory)
+    if not root.is_dir():
+        return []
+    if is_spool_directory(root):
+        return [root]
+    return sorted(p for p in root.iterdir() if p.is_dir() and is_spool_directory(p))
+
+
+def read_status(directory: Path | str) -> dict[str, Any]:
+    """pending_rows, oldest_age_s, dropped_rows, bytes, directory (+ discarded_rows, replicas):
+    for one replica's spool directory, or summed over the replica directories inside a parent.
+    Takes no lock; a missing directory reads as an empty spool."""
+    replicas = [read_one(path) for path in replica_directories(directory)]
+    return {
+        "pending_rows": sum(r["pending_rows"] for r in replicas),
+        "oldest_age_s": max((r["oldest_age_s"] for r in replicas), default=0.0),
+        "dropped_rows": sum(r["dropped_rows"] for r in replicas),
+        "discarded_rows": sum(r["discarded_rows"] for r in replicas),
+        "bytes": sum(r["bytes"] for r in replicas),
+        "directory": str(Path(directory)),
+        "replicas": replicas,
+    }

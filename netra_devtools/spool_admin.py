@@ -1,0 +1,138 @@
+"""Inspect, drain and discard the analytics spool, for people (`invoke spool`) and the doctor.
+
+A spool directory belongs to one backend process at a time (an exclusive lock). When a running
+backend holds it, drain and discard go through that backend's loopback admin endpoint
+(`POST /api/admin/spool/drain|discard`, its address from the spool's owner note); otherwise this
+process opens the spool itself and, for a drain, replays it into ClickHouse (`--url` or
+CLICKHOUSE_URL) with the same deduplicated insert the backend uses.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import Any
+
+from netra_devtools.redact import mask_secrets, mask_url
+
+DRAIN_TIMEOUT_S = 30.0
+
+
+class SpoolAdminError(RuntimeError):
+    """A drain or discard could not be done; the message says why (secrets masked)."""
+
+
+def default_directory(env: dict[str, str] | None = None) -> Path:
+    """CLICKHOUSE_SPOOL_DIR, else `.netra/spool` in the local state directory."""
+    from netra_devtools.state import state_dir
+
+    env = dict(os.environ) if env is None else env
+    return Path(env.get("CLICKHOUSE_SPOOL_DIR") or state_dir() / "spool")
+
+
+def status(directory: Path) -> dict[str, Any]:
+    """The spool's status summed over its replica directories, read without any lock."""
+    from netra_backend.app.db.spool import read_status
+
+    return read_status(directory)
+
+
+def _replica_directories(directory: Path) -> list[Path]:
+    from netra_backend.app.db.spool_status import replica_directories
+
+    return replica_directories(directory)
+
+
+def _via_backend(replica: Path, action: str, timeout: float) -> dict[str, Any]:
+    """Ask the backend that holds `replica` to drain or discard it (loopback admin endpoint)."""
+    import httpx
+
+    from netra_backend.app.db.spool_status import read_one, read_owner
+
+    owner = read_owner(replica)
+    before = int(read_one(replica)["pending_rows"])
+    url = owner.get("url")
+    if not url:
+        raise SpoolAdminError(
+            f"{replica} is held by another process (pid {owner.get('pid', '?')}) that left no "
+            "address; stop it or wait: a backend drains its spool by itself"
+        )
+    params = {"timeout": timeout} if action == "drain" else None
+    try:
+        answer = httpx.post(
+            f"{url}/api/admin/spool/{action}", params=params, timeout=timeout + 10, trust_env=False
+        )
+    except httpx.HTTPError as exc:
+        raise SpoolAdminError(
+            f"{replica} is held by pid {owner.get('pid', '?')}, whose backend at {url} did not "
+            f"answer ({type(exc).__name__}); a backend drains its spool by itself"
+        ) from None
+    if answer.status_code != 200:
+        raise SpoolAdminError(f"backend at {url}: HTTP {answer.status_code}: {answer.text[:200]}")
+    body: dict[str, Any] = answer.json()
+    if action == "drain":  # what left the spool meanwhile (new rows may have arrived too)
+        body["sent"] = max(before - int(body.get("pending_rows", 0)), 0)
+    return {**body, "via": f"backend pid {owner.get('pid', '?')} at {url}"}
+
+
+def _replay_here(spool: Any, clickhouse_url: str | None) -> dict[str, Any]:
+    """Replay an opened DiskSpool into ClickHouse from this process."""
+    from netra_backend.app.config import load_settings
+    from netra_backend.app.db.clickhouse_base import ClickHouseConfig
+    from netra_backend.app.db.clickhouse_schema import ensure_schema, insert_batch
+
+    if spool.status()["pending_rows"] == 0:
+        return {"drained": True, "sent": 0, **spool.status(), "via": "this process"}
+    if not clickhouse_url:
+        raise SpoolAdminError("nothing to drain into: pass --url or set CLICKHOUSE_URL")
+    settings = load_settings(clickhouse_url=clickhouse_url)  # validates the URL (SettingsError)
+    config = ClickHouseConfig.from_settings(settings)
+    assert config is not None
+    try:
+        client = config.build_client()
+    except Exception as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        reason = mask_secrets(first, settings.secrets())
+        raise SpoolAdminError(f"ClickHouse at {config.address} unreachable: {reason}") from None
+    try:
+        ensure_schema(client, config.database)
+        sent = spool.replay(functools.partial(insert_batch, client, database=config.database))
+    finally:
+        client.close()
+    after = spool.status()
+    return {"drained": after["pending_rows"] == 0, "sent": sent, **after, "via": "this process"}
+
+
+def act(
+    directory: Path,
+    action: str,
+    *,
+    clickhouse_url: str | None = None,
+    timeout: float = DRAIN_TIMEOUT_S,
+) -> list[dict[str, Any]]:
+    """`drain` or `discard` every replica spool under `directory`; one result per replica."""
+    from netra_backend.app.db.spool import DiskSpool, SpoolLockedError
+
+    results = []
+    for replica in _replica_directories(directory):
+        try:
+            spool = DiskSpool(replica)
+        except SpoolLockedError:
+            result = _via_backend(replica, action, timeout)
+        else:
+            try:
+                if action == "drain":
+                    result = _replay_here(spool, clickhouse_url)
+                else:
+                    result = {"discarded": spool.discard(), **spool.status(), "via": "this process"}
+            finally:
+                spool.close()
+        result["directory"] = str(replica)
+        results.append(result)
+    return results
+
+
+def describe_url(url: str | None) -> str:
+    """The URL for messages, password masked."""
+    return mask_url(url or "") or "(unset)"
