@@ -17,6 +17,7 @@ from clickhouse_connect.driver.exceptions import DatabaseError
 
 from netra_backend.app.db.clickhouse_schema import EVENTS_DDL, ensure_schema, insert_events
 from netra_devtools.services import clickhouse
+from tests.conftest import service_missing
 
 pytestmark = pytest.mark.integration
 
@@ -142,7 +143,7 @@ def test_events_keep_their_values(client: Any) -> None:
 
 def test_wrong_password_is_refused_and_the_right_one_accepted() -> None:
     if not clickhouse.chdb_available():
-        pytest.skip("chdb is not installed")
+        service_missing("ClickHouse: chdb is not installed (the embedded extra)")
     workdir = Path(tempfile.mkdtemp(prefix="netra-ch-"))
     server = clickhouse.start_embedded(workdir / "data", password="s3cret-pw")
     try:

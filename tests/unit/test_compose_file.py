@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from netra_devtools.launcher.compose import ComposeProject, active_services, required_images
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, service_missing
 
 COMPOSE_FILE = REPO_ROOT / "docker-compose.dev.yml"
 
@@ -21,7 +21,9 @@ COMPOSE_FILE = REPO_ROOT / "docker-compose.dev.yml"
 def _compose_config(*global_args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
     legacy = shutil.which("docker-compose")
     if legacy is None:
-        pytest.skip("docker-compose (v1) not installed")
+        service_missing(
+            "docker-compose (v1) not installed (Debian: apt-get install docker-compose)"
+        )
     done = subprocess.run(
         [legacy, "-f", str(COMPOSE_FILE), *global_args, "config"],
         capture_output=True,
