@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -18,8 +17,8 @@ from typing import Any
 
 from netra_devtools import procs
 from netra_devtools.cli import ProblemFound
-from netra_devtools.compat import WINDOWS
 from netra_devtools.launcher import display, steps
+from netra_devtools.ports import port_is_free
 from netra_devtools.redact import mask_url
 from netra_devtools.state import clear_state, save_state
 
@@ -30,19 +29,6 @@ DATABASE_NAME = "netra"
 
 class PortBusy(ProblemFound):
     """The backend's port is taken before anything started."""
-
-
-def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
-    """True when `port` can be bound on `host` right now (the bind the server will do)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        if not WINDOWS:
-            # the server sets SO_REUSEADDR too, so TIME_WAIT leftovers must not count as busy
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
 
 
 def pick_port(preferred: int) -> int:

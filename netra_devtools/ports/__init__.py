@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from netra_devtools.ports._bind import port_is_free
     from netra_devtools.ports._diagnose import diagnose
     from netra_devtools.ports._free import free
     from netra_devtools.ports._model import Diagnosis, FreeReport
 
-__all__ = ["Diagnosis", "FreeReport", "diagnose", "free"]
+__all__ = ["Diagnosis", "FreeReport", "diagnose", "free", "port_is_free"]
 
 # Loaded on first use so `import netra_devtools.ports` stays cheap (the check-port fast path).
 _LAZY = {
+    "port_is_free": "netra_devtools.ports._bind",
     "diagnose": "netra_devtools.ports._diagnose",
     "free": "netra_devtools.ports._free",
     "Diagnosis": "netra_devtools.ports._model",

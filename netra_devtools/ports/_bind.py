@@ -72,6 +72,11 @@ def bind_test(address: str, port: int) -> BindResult:
     return BindResult(address, OK)
 
 
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """True when `host:port` binds right now, the way a server (uvicorn) will bind it."""
+    return bind_test(host, port).status == OK
+
+
 def bind_tests(port: int, host: str | None = None) -> list[BindResult]:
     """Bind tests on 127.0.0.1, 0.0.0.0, ::1 and :: (plus `host` when it is another address)."""
     addresses = list(DEFAULT_ADDRESSES)

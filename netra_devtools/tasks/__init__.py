@@ -21,7 +21,13 @@ def run_script(name: str, argv: Iterable[str]) -> None:
         raise Exit(f"error: script not found: scripts/{name}.py", code=2)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    code = module.main([str(arg) for arg in argv])
+    exit_with(module.main([str(arg) for arg in argv]))
+
+
+def exit_with(code: int) -> None:
+    """Hand a CLI's exit code to invoke (which exits with it when non-zero)."""
+    from invoke import Exit
+
     if code:
         raise Exit(code=code)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from invoke import Context, task
 
-from netra_devtools.tasks import flag, option, run_script
+from netra_devtools.tasks import exit_with, flag, option, run_script
 
 
 @task(
@@ -33,7 +33,6 @@ def spool(
     verbose: bool = False,
 ) -> None:
     """The analytics spool: status (default), --drain now, --discard with confirmation."""
-    from invoke import Exit
 
     from netra_devtools.spool_cli import main
 
@@ -48,9 +47,7 @@ def spool(
         *option("timeout", timeout),
         *flag("verbose", verbose),
     ]
-    code = main(argv)
-    if code:
-        raise Exit(code=code)
+    exit_with(main(argv))
 
 
 @task(

@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 import sys
 
 from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
 
-from netra_devtools.compat import WINDOWS
-
-
-def port_is_free(host: str, port: int) -> bool:
-    """True when `host:port` can be bound right now (the same way uvicorn will bind it)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        if not WINDOWS:
-            # uvicorn sets SO_REUSEADDR too; without it a TIME_WAIT leftover would look taken.
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
+from netra_devtools.tasks import exit_with
 
 
 @task(
@@ -47,7 +32,9 @@ def serve(c: Context, host: str = "", port: str = "", reload: bool = False) -> N
     except argparse.ArgumentTypeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise Exit(code=2) from None
-    if not port_is_free(bind_host, bind_port):
+    from netra_devtools.ports import port_is_free
+
+    if not port_is_free(bind_port, bind_host):
         print(
             f"error: port {bind_port} on {bind_host} is taken; run "
             f"`invoke fix-port --port {bind_port}` to see who holds it and free it",
@@ -55,6 +42,4 @@ def serve(c: Context, host: str = "", port: str = "", reload: bool = False) -> N
         )
         raise Exit(code=1)
     argv = ["--host", bind_host, "--port", str(bind_port)] + (["--reload"] if reload else [])
-    code = main(argv)
-    if code:
-        raise Exit(code=code)
+    exit_with(main(argv))

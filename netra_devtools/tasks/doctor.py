@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from invoke import Context, task
 
-from netra_devtools.tasks import flag, option
+from netra_devtools.tasks import exit_with, flag, option
 
 
 @task(
@@ -27,7 +27,6 @@ def doctor(
     verbose: bool = False,
 ) -> None:
     """Check Python, Docker, ports, PostgreSQL, migrations, ClickHouse and logs; exit 1 on fail."""
-    from invoke import Exit
 
     from netra_devtools.doctor.cli import main
 
@@ -39,6 +38,4 @@ def doctor(
         *option("check", check),
         *flag("verbose", verbose),
     ]
-    code = main(argv)
-    if code:
-        raise Exit(code=code)
+    exit_with(main(argv))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from invoke.context import Context
 from invoke.tasks import task
 
-from netra_devtools.tasks import flag, option
+from netra_devtools.tasks import exit_with, flag, option
 
 
 @task(
@@ -17,12 +17,14 @@ from netra_devtools.tasks import flag, option
 )
 def migrate(c: Context, revision: str = "", downgrade: bool = False, verbose: bool = False) -> None:
     """Migrate DATABASE_URL, else the local stack's database (.netra/state.json), to a revision."""
-    from invoke.exceptions import Exit
-
     from netra_devtools.migrate import main
 
-    code = main(
-        [*option("revision", revision), *flag("downgrade", downgrade), *flag("verbose", verbose)]
+    exit_with(
+        main(
+            [
+                *option("revision", revision),
+                *flag("downgrade", downgrade),
+                *flag("verbose", verbose),
+            ]
+        )
     )
-    if code:
-        raise Exit(code=code)
