@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -111,8 +112,15 @@ def test_fast_path_imports_neither_psutil_nor_rich(spawn_listener: Any) -> None:
         "print(d.holders[0].pid, 'psutil' in sys.modules, 'rich' in sys.modules, "
         "'dataclasses' in sys.modules)"
     )
+    # coverage's subprocess patch would import its own modules (dataclasses) into the child
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_PROCESS")}
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+        env=env,
     ).stdout.split()
     assert out == [str(_child.pid), "False", "False", "False"]
 
