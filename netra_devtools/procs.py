@@ -65,6 +65,17 @@ def is_same_process(pid: int, started: float) -> bool:
         return False
 
 
+def own_group(*, detach: bool = False) -> dict[str, Any]:
+    """Popen arguments for a child in its own process group: a terminal's Ctrl-C reaches only
+    us, and we stop the child in order (the backend before the stores it writes to)."""
+    if WINDOWS:
+        flags = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
+        if detach:
+            flags |= subprocess.DETACHED_PROCESS  # type: ignore[attr-defined]
+        return {"creationflags": flags}
+    return {"start_new_session": True}  # own session and group: killpg reaches every child
+
+
 def spawn(
     args: Sequence[str],
     *,
@@ -74,14 +85,7 @@ def spawn(
     detach: bool = False,
 ) -> subprocess.Popen[bytes]:
     """Start `args` as the leader of a new process group, output appended to `log`."""
-    kwargs: dict[str, Any] = {}
-    if WINDOWS:
-        flags = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
-        if detach:
-            flags |= subprocess.DETACHED_PROCESS  # type: ignore[attr-defined]
-        kwargs["creationflags"] = flags
-    else:
-        kwargs["start_new_session"] = True  # own session and group: killpg reaches every child
+    kwargs = own_group(detach=detach)
     out: IO[bytes] | int = subprocess.DEVNULL
     if log is not None:
         log.parent.mkdir(parents=True, exist_ok=True)

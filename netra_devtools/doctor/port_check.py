@@ -78,9 +78,11 @@ def check_ports(ctx: DoctorContext) -> CheckResult:
     orphans: list[int] = []
     held_by_us: list[str] = []
     worst = Status.OK
+    free: list[str] = []
     for service, port in ctx.ports().items():
         diag = diagnose(port)
         if diag.bindable:
+            free.append(str(port))
             continue
         kinds = {classify_holder(ctx, h) for h in diag.holders}
         who = ", ".join(f"{h.name or '?'} (pid {h.pid})" for h in diag.holders) or "unknown"
@@ -99,9 +101,10 @@ def check_ports(ctx: DoctorContext) -> CheckResult:
             elif worst == Status.OK:
                 worst = Status.WARN
     if not problems:
-        ours = f"; held by our running stack: {', '.join(held_by_us)}" if held_by_us else ""
-        checked = "/".join(str(p) for p in ctx.ports().values())
-        return CheckResult(Status.OK, f"{checked}: free{ours}")
+        parts = [f"{'/'.join(free)} free"] if free else []
+        if held_by_us:
+            parts.append(f"held by our running stack: {', '.join(held_by_us)}")
+        return CheckResult(Status.OK, "; ".join(parts))
     fix = "; ".join(fixes) or "invoke fix-port --port N"
     if orphans:
         fix = "; ".join(

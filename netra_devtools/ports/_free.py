@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import psutil
 
@@ -72,20 +73,37 @@ def signal_if_same(pid: int, create_time: float, *, kill: bool = False) -> bool:
 
 
 def _orphans_of_ours(holders: list[Holder]) -> list[str]:
-    """Holders recorded in .netra/state.json (pid + create time): the launcher's leftovers."""
+    """Holders recorded in .netra/state.json (pid + create time): ours, running or orphaned."""
     from netra_devtools.state import load_state
 
+    recorded = load_state().get("processes") or []
+    launcher_alive = any(entry.get("name") == "launcher" and _is_alive(entry) for entry in recorded)
+    what = (
+        "part of our running stack (`invoke down` stops it cleanly)"
+        if launcher_alive
+        else "an orphan of ours (its launcher is gone)"
+    )
     notes = []
-    for entry in load_state().get("processes") or []:
+    for entry in recorded:
         for holder in holders:
-            recorded = float(entry.get("create_time") or 0)
-            same_start = abs((holder.create_time or -1.0) - recorded) <= CREATE_TIME_TOLERANCE
-            if holder.pid == entry.get("pid") and same_start:
+            if holder.pid == entry.get("pid") and _same_start(holder.create_time, entry):
                 notes.append(
-                    f"pid {holder.pid} ({holder.name}) is an orphan of ours: recorded in "
+                    f"pid {holder.pid} ({holder.name}) is {what}: recorded in "
                     f".netra/state.json as {entry.get('name', '?')!r}"
                 )
     return notes
+
+
+def _same_start(create_time: float | None, entry: dict[str, Any]) -> bool:
+    recorded = float(entry.get("create_time") or 0)
+    return abs((create_time or -1.0) - recorded) <= CREATE_TIME_TOLERANCE
+
+
+def _is_alive(entry: dict[str, Any]) -> bool:
+    try:
+        return _same_start(psutil.Process(int(entry["pid"])).create_time(), entry)
+    except (psutil.Error, KeyError, TypeError, ValueError):
+        return False
 
 
 def _may_signal(holder: Holder, force: bool) -> str:

@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from netra_devtools.procs import own_group
 from netra_devtools.services.clickhouse_http import PASSWORD_ENV, ClickHouseStartError, serve
 from netra_devtools.services.postgres import free_port
 
@@ -77,7 +78,7 @@ class EmbeddedClickHouse:
         env = {**os.environ, PASSWORD_ENV: self.password}
         with open(self._log, "wb") as log:
             self.process = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env
+                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, **own_group()
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

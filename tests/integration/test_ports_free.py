@@ -203,6 +203,31 @@ def test_orphan_recorded_in_state_is_called_ours(
     assert any("an orphan of ours" in note and "backend" in note for note in report.notes)
 
 
+def test_holder_of_a_running_stack_is_not_called_an_orphan(
+    spawn_listener: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from netra_devtools.state import save_state
+
+    child, port = spawn_listener()
+    monkeypatch.setenv("NETRA_STATE_DIR", str(tmp_path))
+    launcher = psutil.Process()  # this test stands for the live launcher that recorded the stack
+    save_state(
+        {
+            "processes": [
+                {"name": "launcher", "pid": launcher.pid, "create_time": launcher.create_time()},
+                {
+                    "name": "backend",
+                    "pid": child.pid,
+                    "create_time": psutil.Process(child.pid).create_time(),
+                },
+            ]
+        }
+    )
+    report = free(port, dry_run=True)
+    assert any("part of our running stack" in note for note in report.notes)
+    assert not any("orphan" in note for note in report.notes)
+
+
 @pytest.mark.skipif(WINDOWS or not is_root(), reason="needs root to start another user's process")
 def test_other_users_process_needs_force(spawn_listener: Any) -> None:
     child, port = spawn_listener(user="nobody")
