@@ -31,6 +31,14 @@ class PortBusy(ProblemFound):
     """The backend's port is taken before anything started."""
 
 
+def rotate_log(log: Path) -> Path:
+    """Keep one previous run as `<name>.1`, so readers of `*.log` (`invoke logs`, the doctor)
+    see only this run: a failure a restart already cured is not reported again."""
+    if log.exists():
+        os.replace(log, log.with_name(log.name + ".1"))
+    return log
+
+
 def pick_port(preferred: int) -> int:
     """`preferred` when free, else an ephemeral port (a second stack must not collide)."""
     from netra_devtools.services.postgres import free_port
@@ -146,7 +154,7 @@ class LocalStack:
         # the spool lives in the state directory, where the doctor looks for it
         env.setdefault("CLICKHOUSE_SPOOL_DIR", str(self.options.root / "spool"))
         self.state["spool_dir"] = env["CLICKHOUSE_SPOOL_DIR"]
-        log = self.options.root / "logs" / "backend.log"
+        log = rotate_log(self.options.root / "logs" / "backend.log")
         self.backend = procs.spawn(steps.backend_command(port), env=env, log=log)
         self._record("backend", self.backend.pid)
         self.state["ports"]["backend"] = port
