@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from tests.scripts._runner import run_script
+
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "test_backend_port_binding.py"
 
@@ -18,13 +20,7 @@ pytestmark = pytest.mark.integration
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(SCRIPT), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_script(SCRIPT.name, *args)
 
 
 def _free_port() -> int:

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from tests.scripts._runner import run_script
+
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "fix_port_8000_windows.py"
 
@@ -19,13 +21,7 @@ pytestmark = pytest.mark.integration
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(SCRIPT), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_script(SCRIPT.name, *args)
 
 
 def test_frees_a_busy_port_and_exits_0(spawn_listener: Any) -> None:
