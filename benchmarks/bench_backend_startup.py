@@ -19,8 +19,8 @@ import sys
 import time
 from typing import Any
 
-from netra_backend.process import BackendProcess, start_backend
 from netra_devtools.services import faults, postgres
+from netra_devtools.services.backend import BackendProcess, start_backend
 
 STARTUP_ROUNDS = 7
 # p99 on two shared cores is noisy (an A/A pair differs by up to 1.5x in a single round), so

@@ -73,7 +73,7 @@ def _row(
 
 def run() -> list[dict[str, Any]]:
     """Measure on a throwaway PostgreSQL cluster and return the benchmark rows."""
-    from netra_devtools.migrate import current_version
+    from netra_devtools.migrate.runner import current_version
     from netra_devtools.services.postgres import start_throwaway
 
     cluster = start_throwaway()

@@ -24,15 +24,15 @@ from typing import Any
 
 import clickhouse_connect
 
-from netra_backend.app.db.clickhouse import AnalyticsClient, AnalyticsState
-from netra_backend.app.db.clickhouse_base import ClickHouseConfig
-from netra_backend.app.db.clickhouse_schema import (
+from netra_backend.app.analytics.clickhouse_config import ClickHouseConfig
+from netra_backend.app.analytics.client import AnalyticsClient, AnalyticsState
+from netra_backend.app.analytics.schema import (
     EVENTS_COLUMNS,
     EVENTS_TABLE,
     ensure_schema,
     insert_events,
 )
-from netra_backend.app.db.spool import DiskSpool
+from netra_backend.app.analytics.spool.disk import DiskSpool
 from netra_devtools.services.clickhouse import start_embedded
 
 COMMAND = "python -m benchmarks.bench_replay"

@@ -17,7 +17,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from netra_devtools.cli import (
+from netra_backend.cli import (
     ProblemFound,
     UsageError,
     ip_address,

@@ -1,95 +1,37 @@
-"""The CLI edge shared by every script: exit codes, one-line errors, argument types."""
+"""The CLI edge shared by every tool: exit codes, one-line errors, argument types.
+
+The edge itself is declared once, in netra_backend.cli (`python -m netra_backend` needs it and the
+backend imports nothing of the tooling); every tool's `<tool>/cli.py` uses it through this module.
+"""
 
 from __future__ import annotations
 
-import argparse
-import sys
-from typing import TYPE_CHECKING
+from netra_backend.cli import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_PROBLEM,
+    EXIT_USAGE,
+    ArgumentParser,
+    ProblemFound,
+    UsageError,
+    error,
+    ip_address,
+    make_parser,
+    port_number,
+    run_cli,
+)
 
-from netra_devtools.redact import mask_secrets
-
-if TYPE_CHECKING:  # kept off the import path: scripts' fast paths start with this module
-    from collections.abc import Callable, Sequence
-    from typing import NoReturn
-
-EXIT_OK = 0
-EXIT_PROBLEM = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
-
-
-class UsageError(Exception):
-    """Bad usage or bad input: the CLI exits 2 with one line."""
-
-
-class ProblemFound(Exception):
-    """A check failed or the work could not be done: the CLI exits 1 with one line."""
-
-
-class ArgumentParser(argparse.ArgumentParser):
-    """argparse that raises UsageError instead of printing usage and exiting."""
-
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(message)
-
-
-def make_parser(doc: str | None, prog: str | None = None) -> ArgumentParser:
-    """A parser whose --help is the script's docstring, with the shared --verbose flag."""
-    parser = ArgumentParser(
-        prog=prog,
-        description=doc,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--verbose", action="store_true", help="show tracebacks on errors")
-    return parser
-
-
-def port_number(text: str) -> int:
-    """argparse type: a TCP port 1-65535."""
-    try:
-        port = int(text.strip(), 10)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 1 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"port out of range 1-65535: {text!r}")
-    return port
-
-
-def ip_address(text: str) -> str:
-    """argparse type: an IPv4 or IPv6 address (no host names)."""
-    import ipaddress
-
-    try:
-        return str(ipaddress.ip_address(text.strip().strip("[]")))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an IP address: {text!r}") from None
-
-
-def error(message: str) -> None:
-    """Print one `error: ...` line on stderr, secrets masked."""
-    first_line = mask_secrets(str(message)).strip().splitlines() or [""]
-    print(f"error: {first_line[0]}", file=sys.stderr)
-
-
-def run_cli(work: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None) -> int:
-    """Run a script's work and map exceptions to the exit-code contract."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    verbose = "--verbose" in args
-    try:
-        return work(args)
-    except UsageError as exc:
-        error(str(exc))
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except ProblemFound as exc:
-        error(str(exc))
-        return EXIT_PROBLEM
-    except Exception as exc:  # the edge: anything else is one line, traceback on --verbose
-        if verbose:
-            import traceback
-
-            traceback.print_exc()
-        error(f"{type(exc).__name__}: {exc}")
-        return EXIT_PROBLEM
+__all__ = [
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_PROBLEM",
+    "EXIT_USAGE",
+    "ArgumentParser",
+    "ProblemFound",
+    "UsageError",
+    "error",
+    "ip_address",
+    "make_parser",
+    "port_number",
+    "run_cli",
+]

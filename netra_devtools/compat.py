@@ -1,15 +1,17 @@
-"""The one place that asks which platform this is; platform modules are chosen from here."""
+"""Platform flags (from netra_backend.compat, the one place that asks) and privilege checks."""
 
 from __future__ import annotations
 
 import os
 import sys
 
-WINDOWS = sys.platform == "win32"
-MACOS = sys.platform == "darwin"
-LINUX = sys.platform.startswith("linux")
+from netra_backend.compat import LINUX, MACOS, WINDOWS
+
+__all__ = ["LINUX", "MACOS", "WINDOWS", "is_root"]
 
 
 def is_root() -> bool:
     """True when running with root privileges on a POSIX system."""
-    return not WINDOWS and os.geteuid() == 0
+    if sys.platform == "win32":
+        return False
+    return os.geteuid() == 0

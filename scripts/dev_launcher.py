@@ -74,7 +74,7 @@ def _work(argv: Sequence[str] | None) -> int:
 
     root = state_dir()
     if ns.command == "health":
-        from netra_devtools import health
+        from netra_devtools.launcher import health
 
         return health.report(as_json=ns.json, timeout=ns.timeout, root=root)
     from netra_devtools.launcher import control, display

@@ -31,7 +31,7 @@ from netra_devtools.cli import ProblemFound, UsageError, make_parser, run_cli
 
 
 def _scenarios(text: str | None) -> list[str]:
-    from netra_devtools.analytics_check import SCENARIOS
+    from netra_devtools.analytics.check import SCENARIOS
 
     chosen = [s.strip() for s in (text or ",".join(SCENARIOS)).split(",") if s.strip()]
     unknown = [s for s in chosen if s not in SCENARIOS]
@@ -81,8 +81,8 @@ def _work(argv: Sequence[str] | None) -> int:
         raise UsageError("--events must be between 1 and 100000")
     if args.spool_max_rows is not None and args.spool_max_rows < 1:
         raise UsageError("--spool-max-rows must be at least 1")
-    from netra_devtools.analytics_check import CheckError, check
-    from netra_devtools.redact import mask_url
+    from netra_backend.redact import mask_url
+    from netra_devtools.analytics.check import CheckError, check
 
     try:
         results, url = check(

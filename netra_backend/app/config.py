@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from netra_devtools.redact import mask_secrets, mask_url
+from netra_backend.redact import mask_secrets, mask_url
 
 
 class Environment(StrEnum):

@@ -11,7 +11,7 @@ import threading
 from datetime import UTC, datetime
 from typing import Any
 
-from netra_backend.app.db.clickhouse import AnalyticsClient, AnalyticsState
+from netra_backend.app.analytics.client import AnalyticsClient, AnalyticsState
 from netra_backend.app.db.database_manager import DatabaseManager, ProbeResult
 
 log = logging.getLogger("netra_backend.health")

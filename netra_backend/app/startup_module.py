@@ -10,11 +10,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from netra_backend.app.analytics.clickhouse_config import ClickHouseConfig
+from netra_backend.app.analytics.client import AnalyticsClient
+from netra_backend.app.analytics.fallback import Fallback, MemoryFallback
 from netra_backend.app.config import Settings, get_settings
-from netra_backend.app.db.clickhouse import AnalyticsClient
-from netra_backend.app.db.clickhouse_base import ClickHouseConfig
 from netra_backend.app.db.database_manager import DatabaseManager
-from netra_backend.app.db.fallback import Fallback, MemoryFallback
 from netra_backend.app.health_monitor import HealthMonitor
 
 log = logging.getLogger("netra_backend.startup")
@@ -27,8 +27,8 @@ def make_fallback(settings: Settings) -> Fallback:
     max_bytes = max(settings.clickhouse_spool_max_bytes, 1)
     if not settings.clickhouse_url:
         return MemoryFallback(max_rows, max_bytes)  # analytics disabled: nothing is ever spooled
-    from netra_backend.app.db.spool import DiskSpool
-    from netra_backend.app.db.spool_status import write_owner
+    from netra_backend.app.analytics.spool.disk import DiskSpool
+    from netra_backend.app.analytics.spool.status import write_owner
 
     directory = settings.replica_spool_dir
     try:
@@ -45,7 +45,7 @@ def make_fallback(settings: Settings) -> Fallback:
         write_owner(spool.directory, f"http://{host}:{settings.netra_port}")
     except OSError as exc:  # only `invoke spool` uses it, to find the backend
         log.warning("spool owner note not written in %s: %s", directory, exc)
-    from netra_backend.app.db.spool_adopt import AdoptingSpool, adopt_orphans
+    from netra_backend.app.analytics.spool.adopt import AdoptingSpool, adopt_orphans
 
     adopted = adopt_orphans(spool)  # spools of replicas that are gone (their id changed)
     return AdoptingSpool(spool, adopted) if adopted else spool

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from netra_backend.redact import mask_url
 from netra_devtools import compat
-from netra_devtools.redact import mask_url
 
 PING_TIMEOUT_S = 3.0
 _PING = b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n"

@@ -9,8 +9,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from netra_backend.redact import mask_url
 from netra_devtools.doctor.model import Check, CheckResult, FixOutcome, Status
-from netra_devtools.redact import mask_url
 from netra_devtools.state import load_state, state_dir
 
 # Used only when the project is not installed (no metadata to read what pyproject declares).

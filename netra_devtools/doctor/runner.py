@@ -11,7 +11,7 @@ from typing import Any
 from netra_devtools.doctor.model import Check, CheckResult, FixOutcome, Status
 
 __all__ = ["Status", "Verdict", "overall", "print_table", "run_all", "to_json"]
-from netra_devtools.redact import mask_secrets
+from netra_backend.redact import mask_secrets
 
 
 @dataclass

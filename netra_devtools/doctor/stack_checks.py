@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from netra_backend.redact import mask_url
 from netra_devtools.doctor.model import CheckResult, FixOutcome, Status
-from netra_devtools.redact import mask_url
 
 if TYPE_CHECKING:
     from netra_devtools.doctor.checks import DoctorContext
@@ -19,7 +19,7 @@ def check_migrations(ctx: DoctorContext) -> CheckResult:
     if not url:
         return CheckResult(Status.SKIPPED, "no database configured", fix="invoke dev")
     from netra_backend.app.config import normalise_database_url
-    from netra_devtools import migrate
+    from netra_devtools.migrate import runner as migrate
 
     url = normalise_database_url(url)
     try:
@@ -47,7 +47,7 @@ def check_migrations(ctx: DoctorContext) -> CheckResult:
 def upgrade_to_head(ctx: DoctorContext) -> FixOutcome:
     """Run the migrations (idempotent, safe while the backend runs)."""
     from netra_backend.app.config import normalise_database_url
-    from netra_devtools import migrate
+    from netra_devtools.migrate import runner as migrate
 
     url = ctx.url("DATABASE_URL")
     if not url:
@@ -60,7 +60,7 @@ def _spool_summary(ctx: DoctorContext) -> tuple[str, dict[str, Any]]:
     import importlib
 
     try:  # the spool's status API comes with analytics2's branch; until then, no spool summary
-        read_status = importlib.import_module("netra_backend.app.db.spool").read_status
+        read_status = importlib.import_module("netra_backend.app.analytics.spool.disk").read_status
     except (ImportError, AttributeError):
         return "", {}
     directory = (

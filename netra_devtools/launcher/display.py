@@ -90,7 +90,7 @@ def urls(out: Any, entries: Mapping[str, str]) -> None:
     """Print the URLs people use once the stack is ready (passwords masked, always)."""
     from rich.table import Table
 
-    from netra_devtools.redact import mask_url
+    from netra_backend.redact import mask_url
 
     table = Table(show_header=False, box=None, pad_edge=False)
     for name, url in entries.items():

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from netra_backend.redact import mask_url
 from netra_devtools import procs
 from netra_devtools.cli import ProblemFound
 from netra_devtools.launcher import display, steps
 from netra_devtools.ports import port_is_free
-from netra_devtools.redact import mask_url
 from netra_devtools.state import clear_state, save_state
 
 PREFERRED_POSTGRES_PORT = 5432

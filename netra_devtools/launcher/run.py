@@ -10,15 +10,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from netra_backend.redact import mask_url
 from netra_devtools import procs
 from netra_devtools.cli import ProblemFound
 from netra_devtools.launcher import control, display
 from netra_devtools.launcher.local import LocalOptions, LocalStack, log_tail
-from netra_devtools.redact import mask_url
+from netra_devtools.paths import COMPOSE_FILE
 from netra_devtools.state import clear_state, load_state
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-COMPOSE_FILE = REPO_ROOT / "docker-compose.dev.yml"
 DETACH_START_TIMEOUT_S = 180
 
 

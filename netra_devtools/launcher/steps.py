@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
 
 @dataclass
 class StepResult:
@@ -39,13 +37,13 @@ def _module_exists(name: str) -> bool:
         return False
 
 
-# --- migrations (netra_devtools/migrate.py) ----------------------------------------------------
+# --- migrations (netra_devtools/migrate/runner.py) ----------------------------------------------------
 
 
 def run_migrations(database_url: str) -> StepResult:
     """Upgrade `database_url` to head (idempotent, safe when several runners start together)."""
     from netra_devtools.cli import ProblemFound
-    from netra_devtools.migrate import migrate
+    from netra_devtools.migrate.runner import migrate
 
     try:
         version = migrate(database_url)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import lru_cache
-from pathlib import Path
 
 from netra_devtools.learnings.loader import load_catalog, load_learning_bytes
 from netra_devtools.learnings.matcher import Matcher
@@ -18,9 +17,7 @@ from netra_devtools.learnings.model import (
     Signature,
     SignaturePatternError,
 )
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SPEC_DIR = REPO_ROOT / "SPEC" / "learnings"
+from netra_devtools.paths import REPO_ROOT, SPEC_DIR
 
 __all__ = [
     "REPO_ROOT",

@@ -12,10 +12,10 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from netra_backend.redact import mask_secrets
 from netra_devtools.docker.sources import LogSource
 from netra_devtools.learnings.lines import iter_blocks, iter_buffer_blocks
 from netra_devtools.learnings.matcher import Hit, Matcher
-from netra_devtools.redact import mask_secrets
 
 MAX_TEXT = 2000
 

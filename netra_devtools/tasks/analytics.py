@@ -34,7 +34,7 @@ def spool(
 ) -> None:
     """The analytics spool: status (default), --drain now, --discard with confirmation."""
 
-    from netra_devtools.spool_cli import main
+    from netra_devtools.analytics.cli import main
 
     argv = [
         *flag("status", status),

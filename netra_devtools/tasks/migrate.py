@@ -1,4 +1,4 @@
-"""`invoke migrate`: upgrade or downgrade the backend's database (body in netra_devtools.migrate)."""
+"""`invoke migrate`: upgrade or downgrade the backend's database (body in netra_devtools.migrate.runner)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from netra_devtools.tasks import exit_with, flag, option
 )
 def migrate(c: Context, revision: str = "", downgrade: bool = False, verbose: bool = False) -> None:
     """Migrate DATABASE_URL, else the local stack's database (.netra/state.json), to a revision."""
-    from netra_devtools.migrate import main
+    from netra_devtools.migrate.runner import main
 
     exit_with(
         main(

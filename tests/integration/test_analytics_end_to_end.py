@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from netra_backend.app.db.spool import read_status
-from netra_backend.process import BackendProcess, start_backend
+from netra_backend.app.analytics.spool.disk import read_status
 from netra_devtools.services import faults
+from netra_devtools.services.backend import BackendProcess, start_backend
 from tests.integration.test_clickhouse_service import connect
 from tests.integration.test_spool_replay import AckDroppingProxy
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from netra_backend.app.db.clickhouse import AnalyticsClient, AnalyticsState, AnalyticsUnavailable
-from netra_backend.app.db.clickhouse_base import ClickHouseConfig
-from netra_backend.app.db.fallback import MemoryFallback
+from netra_backend.app.analytics.clickhouse_config import ClickHouseConfig
+from netra_backend.app.analytics.client import AnalyticsClient, AnalyticsState, AnalyticsUnavailable
+from netra_backend.app.analytics.fallback import MemoryFallback
 from netra_devtools.services import faults
 from tests.conftest import service_missing
 

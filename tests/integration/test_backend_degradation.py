@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from netra_backend.process import BackendProcess, start_backend
 from netra_devtools.services import faults
+from netra_devtools.services.backend import BackendProcess, start_backend
 
 pytestmark = pytest.mark.integration
 

@@ -88,7 +88,7 @@ def test_invoke_serve_runs_the_backend_on_the_given_port(database_url, tmp_path)
 
     import httpx
 
-    from netra_backend.process import free_port
+    from netra_devtools.services.backend import free_port
 
     invoke = Path(sys.executable).with_name("invoke")
     if not invoke.exists():

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import create_engine
 
 from netra_backend.app.db.models import Base
-from netra_backend.process import start_backend
+from netra_devtools.services.backend import start_backend
 
 pytestmark = pytest.mark.integration
 

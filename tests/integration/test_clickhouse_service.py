@@ -15,7 +15,7 @@ import clickhouse_connect
 import pytest
 from clickhouse_connect.driver.exceptions import DatabaseError
 
-from netra_backend.app.db.clickhouse_schema import EVENTS_DDL, ensure_schema, insert_events
+from netra_backend.app.analytics.schema import EVENTS_DDL, ensure_schema, insert_events
 from netra_devtools.services import clickhouse
 from tests.conftest import service_missing
 

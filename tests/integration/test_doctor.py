@@ -95,7 +95,7 @@ def doctor() -> Iterator[Doctor]:
 
 @pytest.fixture
 def migrated_url(database_url: str) -> str:
-    from netra_devtools import migrate
+    from netra_devtools.migrate import runner as migrate
 
     migrate.migrate(database_url)
     return database_url
@@ -182,7 +182,7 @@ def test_database_down_fails_with_a_masked_url_and_the_learning(
 
 
 def test_migrations_behind_fail_and_fix_runs_them(doctor: Doctor, database_url: str) -> None:
-    from netra_devtools import migrate
+    from netra_devtools.migrate import runner as migrate
 
     migrate.migrate(database_url, revision=BASE_REVISION)
     code, report = doctor.json("--check", "migrations", DATABASE_URL=database_url)

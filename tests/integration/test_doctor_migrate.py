@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from netra_devtools import migrate
+from netra_devtools.migrate import runner as migrate
 
 pytestmark = pytest.mark.integration
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from netra_backend.app.db.spool import DiskSpool
-from netra_backend.process import BackendProcess
-from netra_devtools.spool_cli import main
+from netra_backend.app.analytics.spool.disk import DiskSpool
+from netra_devtools.analytics.cli import main
+from netra_devtools.services.backend import BackendProcess
 from tests.integration.test_analytics_end_to_end import (
     _post,
     _schema_ready,

@@ -18,7 +18,7 @@ pytestmark = [
 
 DISK_FULL_CHILD = """
 import json, resource, signal, sys
-from netra_backend.app.db.spool import DiskSpool
+from netra_backend.app.analytics.spool.disk import DiskSpool
 
 def rows(start, count):
     return [{"n": i, "pad": "x" * 200} for i in range(start, start + count)]

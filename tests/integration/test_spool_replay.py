@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from netra_backend.app.db.clickhouse_schema import ensure_schema, insert_batch, insert_events
-from netra_backend.app.db.spool import DiskSpool
+from netra_backend.app.analytics.schema import ensure_schema, insert_batch, insert_events
+from netra_backend.app.analytics.spool.disk import DiskSpool
 from tests.integration.test_clickhouse_service import connect
 
 pytestmark = pytest.mark.integration
@@ -194,7 +194,7 @@ def test_direct_insert_whose_ack_was_lost_is_not_duplicated_by_replay(
 
 CHILD = """
 import sys
-from netra_backend.app.db.spool import DiskSpool
+from netra_backend.app.analytics.spool.disk import DiskSpool
 spool = DiskSpool(sys.argv[1])
 sent = 0
 while True:

@@ -6,8 +6,8 @@ import argparse
 
 import pytest
 
+from netra_backend.redact import mask_url
 from netra_devtools import cli
-from netra_devtools.redact import mask_url
 
 
 @pytest.mark.parametrize("text", ["abc", "0", "-1", "70000", ""])

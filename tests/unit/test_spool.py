@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from netra_backend.app.db.spool import DiskSpool, SpoolLockedError
+from netra_backend.app.analytics.spool.disk import DiskSpool, SpoolLockedError
 
 
 class Sink:

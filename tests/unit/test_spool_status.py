@@ -6,9 +6,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from netra_backend.app.analytics.fallback import MemoryFallback
+from netra_backend.app.analytics.spool.disk import DiskSpool, read_status
 from netra_backend.app.config import Settings
-from netra_backend.app.db.fallback import MemoryFallback
-from netra_backend.app.db.spool import DiskSpool, read_status
 from netra_backend.app.health_monitor import spool_check_from
 from netra_backend.app.startup_module import make_fallback
 

@@ -28,7 +28,7 @@ x_args = context.get_x_argument(as_dictionary=True)
 
 
 def database_url() -> str:
-    """`-x url=`, else the main option set by netra_devtools.migrate, else Settings."""
+    """`-x url=`, else the main option set by the migrate tool, else Settings."""
     url = x_args.get("url") or config.get_main_option("sqlalchemy.url")
     if not url:
         from netra_backend.app.config import get_settings

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import sqlalchemy as sa
 from alembic.util import CommandError
 
-from netra_devtools.redact import mask_url
+from netra_backend.redact import mask_url
 
 log = logging.getLogger("netra.migrations")
 

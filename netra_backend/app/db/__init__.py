@@ -1,0 +1,1 @@
+"""PostgreSQL only: the pooled engine and the models."""

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from netra_backend.app.config import Settings
-from netra_devtools.redact import mask_secrets
+from netra_backend.redact import mask_secrets
 
 log = logging.getLogger("netra_backend.database")
 

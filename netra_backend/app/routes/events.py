@@ -11,8 +11,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from netra_backend.app.db.clickhouse import AnalyticsClient, AnalyticsUnavailable
-from netra_backend.app.db.clickhouse_schema import EVENTS_TABLE
+from netra_backend.app.analytics.client import AnalyticsClient, AnalyticsUnavailable
+from netra_backend.app.analytics.schema import EVENTS_TABLE
 
 router = APIRouter(prefix="/api/events", tags=["events"])
 MAX_EVENTS_PER_REQUEST = 1000

@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
-from netra_backend.app.db.clickhouse import AnalyticsClient, AnalyticsState
+from netra_backend.app.analytics.client import AnalyticsClient, AnalyticsState
 
 router = APIRouter(prefix="/api/admin/spool", tags=["admin"])
 MAX_WAIT_S = 60.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from netra_backend.app.db.clickhouse_base import ClickHouseConfig
+from netra_backend.app.analytics.clickhouse_config import ClickHouseConfig
 
 _HTTP_STATUS = re.compile(r"HTTP status (\d{3})(?:, server response: (.{0,120}))?")
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from netra_backend.app.analytics.schema import quote_identifier
 from netra_backend.app.config import Settings
-from netra_backend.app.db.clickhouse_schema import quote_identifier
-from netra_devtools.redact import mask_url
+from netra_backend.redact import mask_url
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 

@@ -1,6 +1,6 @@
 """ClickHouse degradation scenarios against a real backend process (`invoke check-clickhouse`).
 
-Each scenario starts `python -m netra_backend` (netra_backend/process.py) on real PostgreSQL with
+Each scenario starts `python -m netra_backend` (netra_devtools/services/backend.py) on real PostgreSQL with
 CLICKHOUSE_URL pointing at: nothing (`unset`), the engine (`healthy`), a fault socket (`refused`,
 `silent`, `http_500`, `reset`), or the engine behind a loopback switch that is cut while events
 arrive and restored (`outage`), or the engine while the backend is SIGKILLed with rows spooled
@@ -17,7 +17,14 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from netra_devtools.analytics_run import WAIT_S, CheckError, Run, ScenarioResult, Services, wait
+from netra_devtools.analytics.scenario import (
+    WAIT_S,
+    CheckError,
+    Run,
+    ScenarioResult,
+    Services,
+    wait,
+)
 from netra_devtools.services.switch import LoopbackSwitch
 
 __all__ = ["SCENARIOS", "CheckError", "ScenarioResult", "check", "run_scenario", "validate_url"]
@@ -27,7 +34,7 @@ FAULT_SCENARIOS = ("refused", "silent", "http_500", "reset")
 
 def run_scenario(services: Services, scenario: str) -> ScenarioResult:
     """Run one scenario from SCENARIOS; its row."""
-    from netra_devtools import spool_admin
+    from netra_devtools.analytics import spool_admin
     from netra_devtools.services import faults
 
     run = Run(services, scenario)

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from netra_backend.app.db.spool_format import read_ledger, scan_segment, write_atomically
+from netra_backend.app.analytics.spool.records import read_ledger, scan_segment, write_atomically
 
 OWNER_FILE = "owner.json"
 _SPOOL_MARKERS = ("spool.lock", "ledger.jsonl", "counters.json")

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from netra_devtools.redact import mask_secrets
+from netra_backend.redact import mask_secrets
 
 BACKEND_ENV = {"HEALTH_INTERVAL_S": "0.3", "CLICKHOUSE_RETRY_MAX_S": "1"}
 WAIT_S = 60.0
@@ -72,8 +72,8 @@ def wait(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
 
 def count_stored(clickhouse_url: str, event_type: str) -> int:
     """Distinct events of `event_type` in ClickHouse (a duplicate would not add to it)."""
+    from netra_backend.app.analytics.clickhouse_config import ClickHouseConfig
     from netra_backend.app.config import load_settings
-    from netra_backend.app.db.clickhouse_base import ClickHouseConfig
 
     settings = load_settings(clickhouse_url=clickhouse_url)
     config = ClickHouseConfig.from_settings(settings)
@@ -113,7 +113,7 @@ class Run:
 
     def start(self, clickhouse_url: str | None) -> float:
         """Start a backend on this scenario's spool; seconds from process start to ready."""
-        from netra_backend.process import start_backend
+        from netra_devtools.services.backend import start_backend
 
         env = {
             "DATABASE_URL": self.services.database_url,

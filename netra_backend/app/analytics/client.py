@@ -22,11 +22,11 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from netra_backend.app.db.clickhouse_base import ClickHouseConfig
-from netra_backend.app.db.clickhouse_errors import describe_failure
-from netra_backend.app.db.clickhouse_schema import EVENTS_TABLE, ensure_schema, insert_batch
-from netra_backend.app.db.fallback import Fallback, MemoryFallback
-from netra_devtools.redact import mask_secrets
+from netra_backend.app.analytics.clickhouse_config import ClickHouseConfig
+from netra_backend.app.analytics.failures import describe_failure
+from netra_backend.app.analytics.fallback import Fallback, MemoryFallback
+from netra_backend.app.analytics.schema import EVENTS_TABLE, ensure_schema, insert_batch
+from netra_backend.redact import mask_secrets
 
 log = logging.getLogger("netra_backend.analytics")
 Rows = list[dict[str, Any]]

@@ -23,9 +23,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from netra_backend.app.db.spool_format import Record, encode_record
-from netra_backend.app.db.spool_status import read_status
-from netra_backend.app.db.spool_store import SEGMENT_BYTES, SpoolLockedError, SpoolStore
+from netra_backend.app.analytics.spool.records import Record, encode_record
+from netra_backend.app.analytics.spool.status import read_status
+from netra_backend.app.analytics.spool.store import SEGMENT_BYTES, SpoolLockedError, SpoolStore
 
 __all__ = ["POLICIES", "DiskSpool", "SpoolLockedError", "read_status"]
 logger = logging.getLogger("netra.analytics.spool")

@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from netra_backend.app.db.spool_format import (
+from netra_backend.app.analytics.spool.records import (
     Keys,
     Record,
     decode_rows,

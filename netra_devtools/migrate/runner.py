@@ -19,14 +19,11 @@ import sys
 import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from netra_backend.redact import mask_url
 from netra_devtools.cli import ProblemFound, UsageError, make_parser, run_cli
-from netra_devtools.redact import mask_url
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-ALEMBIC_INI = REPO_ROOT / "alembic.ini"
+from netra_devtools.paths import ALEMBIC_INI
 
 
 class NoDatabaseConfigured(ProblemFound):
@@ -202,7 +199,7 @@ def _work(argv: Sequence[str] | None) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """CLI edge for `invoke migrate` and `python -m netra_devtools.migrate`."""
+    """CLI edge for `invoke migrate` and `python -m netra_devtools.migrate.runner`."""
     return run_cli(_work, argv)
 
 

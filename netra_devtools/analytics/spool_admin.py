@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from netra_devtools.redact import mask_secrets, mask_url
+from netra_backend.redact import mask_secrets, mask_url
 
 DRAIN_TIMEOUT_S = 30.0
 
@@ -33,13 +33,13 @@ def default_directory(env: dict[str, str] | None = None) -> Path:
 
 def status(directory: Path) -> dict[str, Any]:
     """The spool's status summed over its replica directories, read without any lock."""
-    from netra_backend.app.db.spool import read_status
+    from netra_backend.app.analytics.spool.disk import read_status
 
     return read_status(directory)
 
 
 def _replica_directories(directory: Path) -> list[Path]:
-    from netra_backend.app.db.spool_status import replica_directories
+    from netra_backend.app.analytics.spool.status import replica_directories
 
     return replica_directories(directory)
 
@@ -48,7 +48,7 @@ def _via_backend(replica: Path, action: str, timeout: float) -> dict[str, Any]:
     """Ask the backend that holds `replica` to drain or discard it (loopback admin endpoint)."""
     import httpx
 
-    from netra_backend.app.db.spool_status import read_one, read_owner
+    from netra_backend.app.analytics.spool.status import read_one, read_owner
 
     owner = read_owner(replica)
     before = int(read_one(replica)["pending_rows"])
@@ -78,9 +78,9 @@ def _via_backend(replica: Path, action: str, timeout: float) -> dict[str, Any]:
 
 def _replay_here(spool: Any, clickhouse_url: str | None) -> dict[str, Any]:
     """Replay an opened DiskSpool into ClickHouse from this process."""
+    from netra_backend.app.analytics.clickhouse_config import ClickHouseConfig
+    from netra_backend.app.analytics.schema import ensure_schema, insert_batch
     from netra_backend.app.config import load_settings
-    from netra_backend.app.db.clickhouse_base import ClickHouseConfig
-    from netra_backend.app.db.clickhouse_schema import ensure_schema, insert_batch
 
     if spool.status()["pending_rows"] == 0:
         return {"drained": True, "sent": 0, **spool.status(), "via": "this process"}
@@ -112,7 +112,7 @@ def act(
     timeout: float = DRAIN_TIMEOUT_S,
 ) -> list[dict[str, Any]]:
     """`drain` or `discard` every replica spool under `directory`; one result per replica."""
-    from netra_backend.app.db.spool import DiskSpool, SpoolLockedError
+    from netra_backend.app.analytics.spool.disk import DiskSpool, SpoolLockedError
 
     results = []
     for replica in _replica_directories(directory):

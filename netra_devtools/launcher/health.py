@@ -21,8 +21,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from netra_backend.redact import mask_url
 from netra_devtools.cli import UsageError
-from netra_devtools.redact import mask_url
 from netra_devtools.state import load_state
 
 

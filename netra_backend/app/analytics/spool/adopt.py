@@ -15,8 +15,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from netra_backend.app.db.spool import DiskSpool, InsertBatch, SpoolLockedError
-from netra_backend.app.db.spool_status import replica_directories
+from netra_backend.app.analytics.spool.disk import DiskSpool, InsertBatch, SpoolLockedError
+from netra_backend.app.analytics.spool.status import replica_directories
 
 log = logging.getLogger("netra.analytics.spool")
 _SUMMED = ("pending_rows", "dropped_rows", "discarded_rows", "bytes")

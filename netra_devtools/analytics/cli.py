@@ -87,7 +87,7 @@ def _confirm(args: Any, status: dict[str, Any]) -> None:
 
 
 def _work(argv: Sequence[str] | None) -> int:
-    from netra_devtools import spool_admin
+    from netra_devtools.analytics import spool_admin
 
     args = _parser().parse_args(argv)
     if args.timeout <= 0 or args.timeout > 60:

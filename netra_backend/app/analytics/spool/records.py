@@ -20,7 +20,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from netra_devtools.compat import WINDOWS
+from netra_backend.compat import WINDOWS
 
 HEADER = struct.Struct("<4sII")  # magic, payload length, crc32(payload)
 MAGIC = b"NSP1"

@@ -1,0 +1,1 @@
+"""The durable on-disk spool: record framing, the segment store, status, adoption of orphans."""

@@ -1,0 +1,1 @@
+"""Analytics tools: the spool (`invoke spool`) and the ClickHouse degradation check."""

@@ -1,0 +1,1 @@
+"""Migrations: `invoke migrate` runs the backend's Alembic revisions on the right database."""
