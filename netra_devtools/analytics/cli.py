@@ -1,4 +1,25 @@
-"""Inspect, drain or discard the analytics spool (rows waiting while ClickHouse is away).
+"""The analytics tools' command line: `spool` (invoke spool) and `check` (invoke check-clickhouse)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from netra_devtools.cli import (
+    ArgumentParser,
+    ProblemFound,
+    UsageError,
+    add_command,
+    add_commands,
+    make_parser,
+    run_cli,
+)
+
+SPOOL_DOC = """Inspect, drain or discard the analytics spool (rows waiting while ClickHouse is away).
 
     $ invoke spool                      # status of every replica under .netra/spool
     replica  owner        pending  oldest   dropped  bytes
@@ -13,67 +34,52 @@ to retry now (loopback admin endpoint). Exit codes: 0 done, 1 rows still pending
 (or the drain/discard failed), 2 bad usage or input.
 """
 
-from __future__ import annotations
+CHECK_DOC = """Prove the backend degrades gracefully without ClickHouse and loses no analytics event.
 
-import json
-import os
-import sys
-from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
+Runs a real backend (python -m netra_backend) on throwaway PostgreSQL per scenario, with
+ClickHouse unset, healthy, refusing, silent, answering 500, resetting, cut and restored
+mid-traffic (outage), and SIGKILLed with rows spooled (crash); the embedded ClickHouse engine
+(chdb) unless --url names a real server. Sample run:
 
-from netra_devtools.cli import ProblemFound, UsageError, make_parser, run_cli
+  $ python scripts/test_clickhouse_graceful_failure.py --events 500
+  scenario  startup→ready  health  sent  stored  spooled  dropped  lost
+  unset     1.21 s         pass    0     0       0        0        0
+  silent    1.19 s         warn    500   500     500      0        0
+  outage    1.25 s         warn    500   500     500      0        0
+  ...
+  ok: 3500 events sent, 3500 stored, none lost
+
+Exit codes: 0 nothing lost, 1 an event was lost (or a service did not start), 2 bad input.
+Also `invoke check-clickhouse [--url URL] [--scenario silent,outage] [--json]`.
+"""
 
 
-def _parser() -> Any:
-    parser = make_parser(__doc__, prog="invoke spool")
-    action = parser.add_mutually_exclusive_group()
+def build_parser() -> ArgumentParser:
+    """`spool` and `check` with their options (the invoke tasks are made from these)."""
+    parser = make_parser(__doc__, prog="python -m netra_devtools.analytics")
+    commands = add_commands(parser)
+    spool = add_command(
+        commands, "spool", summary="inspect, drain or discard the spool", doc=SPOOL_DOC
+    )
+    action = spool.add_mutually_exclusive_group()
     action.add_argument("--status", action="store_true", help="show the spool (the default)")
     action.add_argument("--drain", action="store_true", help="replay pending rows now")
     action.add_argument("--discard", action="store_true", help="delete pending rows")
-    parser.add_argument("--yes", action="store_true", help="discard without asking")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--dir", type=Path, help="spool directory (or parent of replica dirs)")
-    parser.add_argument("--url", help="ClickHouse URL to drain into (default CLICKHOUSE_URL)")
-    parser.add_argument("--timeout", type=float, default=30.0, help="seconds a drain may take")
+    spool.add_argument("--yes", action="store_true", help="discard without asking")
+    spool.add_argument("--json", action="store_true", help="print one JSON object")
+    spool.add_argument("--dir", type=Path, help="spool directory (or parent of replica dirs)")
+    spool.add_argument("--url", help="ClickHouse URL to drain into (default CLICKHOUSE_URL)")
+    spool.add_argument("--timeout", type=float, default=30.0, help="seconds a drain may take")
+    check = add_command(commands, "check", summary="ClickHouse failure scenarios", doc=CHECK_DOC)
+    check.add_argument("--url", help="a real ClickHouse http(s)://user:pass@host:port/db")
+    check.add_argument("--database-url", help="PostgreSQL for the backend (default: throwaway)")
+    check.add_argument("--scenario", help="comma list (default: all)")
+    check.add_argument("--events", type=int, default=500, help="events per scenario (default 500)")
+    check.add_argument(
+        "--spool-max-rows", type=int, help="CLICKHOUSE_SPOOL_MAX_ROWS for the backend"
+    )
+    check.add_argument("--json", action="store_true", help="one JSON object on stdout")
     return parser
-
-
-def _size(count: int) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if count < 1000 or unit == "GB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1000  # type: ignore[assignment]
-    return str(count)
-
-
-def _render_status(status: dict[str, Any]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
-    if not status["replicas"]:
-        console.print(f"no spool at {status['directory']}: nothing is waiting")
-        return
-    table = Table(title=f"analytics spool: {status['directory']}")
-    for column in ("replica", "owner", "pending rows", "oldest", "dropped", "bytes"):
-        table.add_column(column, justify="left" if column in ("replica", "owner") else "right")
-    import psutil
-
-    for replica in status["replicas"]:
-        pid = replica["owner"].get("pid")
-        owner = "-"
-        if isinstance(pid, int):  # the note outlives its process: say whether it still runs
-            owner = f"pid {pid}" if psutil.pid_exists(pid) else f"pid {pid} (gone)"
-        table.add_row(
-            Path(replica["directory"]).name,
-            owner,
-            str(replica["pending_rows"]),
-            f"{replica['oldest_age_s']:.0f} s",
-            str(replica["dropped_rows"]),
-            _size(replica["bytes"]),
-        )
-    console.print(table)
 
 
 def _confirm(args: Any, status: dict[str, Any]) -> None:
@@ -86,10 +92,10 @@ def _confirm(args: Any, status: dict[str, Any]) -> None:
         raise ProblemFound("not discarded")
 
 
-def _work(argv: Sequence[str] | None) -> int:
+def _spool(args: Any) -> int:
     from netra_devtools.analytics import spool_admin
+    from netra_devtools.analytics.render import render_spool_status
 
-    args = _parser().parse_args(argv)
     if args.timeout <= 0 or args.timeout > 60:
         raise UsageError("--timeout must be between 0 and 60 seconds")
     directory = args.dir or spool_admin.default_directory()
@@ -100,7 +106,7 @@ def _work(argv: Sequence[str] | None) -> int:
         if args.json:
             print(json.dumps(before))
         else:
-            _render_status(before)
+            render_spool_status(before)
         return 0
     if args.discard:
         _confirm(args, before)
@@ -132,8 +138,56 @@ def _work(argv: Sequence[str] | None) -> int:
     return 0
 
 
+def _scenarios(text: str | None) -> list[str]:
+    from netra_devtools.analytics.check import SCENARIOS
+
+    chosen = [s.strip() for s in (text or ",".join(SCENARIOS)).split(",") if s.strip()]
+    unknown = [s for s in chosen if s not in SCENARIOS]
+    if unknown or not chosen:
+        raise UsageError(f"--scenario: unknown {', '.join(unknown) or '(empty)'}; "
+                         f"choose from {', '.join(SCENARIOS)}")  # fmt: skip
+    return chosen
+
+
+def _check(args: Any) -> int:
+    from netra_devtools.analytics.render import render_check_results
+
+    scenarios = _scenarios(args.scenario)
+    if not 1 <= args.events <= 100_000:
+        raise UsageError("--events must be between 1 and 100000")
+    if args.spool_max_rows is not None and args.spool_max_rows < 1:
+        raise UsageError("--spool-max-rows must be at least 1")
+    from netra_backend.redact import mask_url
+    from netra_devtools.analytics.check import CheckError, check
+
+    try:
+        results, url = check(
+            scenarios, args.events, args.url, args.database_url, args.spool_max_rows
+        )
+    except CheckError as exc:
+        raise ProblemFound(str(exc)) from None
+    except ValueError as exc:  # a malformed --url / --database-url
+        raise UsageError(str(exc)) from None
+    sent, stored = sum(r.sent for r in results), sum(r.stored for r in results)
+    lost = sent - stored
+    if args.json:
+        summary = {"sent": sent, "stored": stored, "lost": lost, "ok": lost == 0}
+        print(json.dumps({"clickhouse": mask_url(url), "scenarios": [r.to_json() for r in results],
+                          "summary": summary}))  # fmt: skip
+    else:
+        render_check_results(results, mask_url(url))
+        verdict = "ok" if lost == 0 else "FAILED"
+        print(f"{verdict}: {sent} events sent, {stored} stored, {lost or 'none'} lost")
+    return 1 if lost else 0
+
+
+def _work(argv: Sequence[str] | None) -> int:
+    args = build_parser().parse_args(argv)
+    return _spool(args) if args.command == "spool" else _check(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """`invoke spool`: status, drain or discard; exit code per the CLI contract."""
+    """Run `spool` or `check`; the exit code follows the CLI contract."""
     return run_cli(_work, argv)
 
 

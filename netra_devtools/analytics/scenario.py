@@ -1,5 +1,5 @@
 """One check-clickhouse scenario's moving parts: its backend processes, the events it sends, the
-rows it finds in ClickHouse, and the row it reports (used by analytics_check.py)."""
+rows it finds in ClickHouse, and the row it reports (used by check.py)."""
 
 from __future__ import annotations
 

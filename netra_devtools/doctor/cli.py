@@ -14,7 +14,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from netra_devtools.cli import EXIT_OK, EXIT_PROBLEM, UsageError, make_parser, run_cli
+from netra_devtools.cli import (
+    EXIT_OK,
+    EXIT_PROBLEM,
+    ArgumentParser,
+    UsageError,
+    make_parser,
+    run_cli,
+)
 
 
 def _confirm(question: str) -> bool:
@@ -23,10 +30,8 @@ def _confirm(question: str) -> bool:
     return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
 
 
-def _work(argv: Sequence[str] | None) -> int:
-    from netra_devtools.doctor import runner
-    from netra_devtools.doctor.checks import all_checks
-
+def build_parser() -> ArgumentParser:
+    """The doctor's options (the invoke task is made from these)."""
     parser = make_parser(__doc__, prog="invoke doctor")
     parser.add_argument("--fix", action="store_true", help="apply the safe fixes")
     parser.add_argument("--yes", action="store_true", help="do not ask before destructive fixes")
@@ -39,7 +44,14 @@ def _work(argv: Sequence[str] | None) -> int:
         metavar="NAME",
         help="run only this check (repeatable, or comma-separated)",
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _work(argv: Sequence[str] | None) -> int:
+    from netra_devtools.doctor import runner
+    from netra_devtools.doctor.checks import all_checks
+
+    args = build_parser().parse_args(argv)
 
     checks = all_checks()
     if args.list_checks:
@@ -66,3 +78,7 @@ def _work(argv: Sequence[str] | None) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point for `invoke doctor`."""
     return run_cli(_work, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -158,7 +158,7 @@ def check_docker(ctx: DoctorContext) -> CheckResult:
 
 def compose_project(ctx: DoctorContext) -> str:
     """The compose project the launcher started (else compose's default: the repo folder)."""
-    from netra_devtools.tasks import REPO_ROOT
+    from netra_devtools.paths import REPO_ROOT
 
     recorded = (ctx.state.get("compose") or {}).get("project") or ctx.env.get(
         "COMPOSE_PROJECT_NAME"

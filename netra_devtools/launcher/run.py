@@ -36,7 +36,6 @@ class UpOptions:
     compose_file: Path = COMPOSE_FILE
     project: str = "netra"
     supervised: bool = False
-    script: Path | None = None
 
 
 def compose_profiles(opts: UpOptions) -> list[str]:
@@ -190,9 +189,8 @@ def run_local(opts: UpOptions, out: Any) -> int:
 
 def start_detached(opts: UpOptions, out: Any) -> int:
     """Run local mode in a background launcher; return once its state says ready."""
-    if opts.script is None:
-        raise ProblemFound("--detach needs the launcher script path")
-    args = [sys.executable, str(opts.script), "up", "--mode", "local", "--port", str(opts.port)]
+    args = [sys.executable, "-m", "netra_devtools.launcher", "up", "--mode", "local"]
+    args += ["--port", str(opts.port)]
     args += ["--timeout", str(opts.timeout), "--supervised"]
     if opts.no_clickhouse:
         args.append("--no-clickhouse")

@@ -1,25 +1,58 @@
-"""The work behind `scripts/docker_log_introspection_windows.py` (`invoke introspect`)."""
+"""The learnings' command line: `introspect` (invoke introspect) and `check` (nox -s learnings)."""
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import os
 import sys
-from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING
 
-from netra_devtools.cli import ArgumentParser, ProblemFound, UsageError
-from netra_devtools.learnings.introspect import Finding, Summary, follow_sources, scan_sources
-from netra_devtools.learnings.matcher import Matcher
+from netra_devtools.cli import add_command, add_commands, make_parser, run_cli
 
-EXIT_FOUND = 1
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from netra_devtools.cli import ArgumentParser
+
+INTROSPECT_DOC = """Read the dev stack's container logs and name the known problems in them, with the fix.
+
+Sources: the containers of a compose project through the Docker SDK (by compose labels), the
+compose CLI as fallback, a log file, or stdin. Lines are matched against the error signatures
+in SPEC/learnings; works on Linux, macOS and Windows (the script's name is historical).
+
+Sample run:
+
+    $ python scripts/docker_log_introspection_windows.py --project netra --since 30m
+          2 finding(s) in 4812 line(s)
+    signature            count  first      last       fix
+    postgres-unreachable 2      backend:3  backend:9  invoke doctor
+
+    $ docker compose logs --no-color | python scripts/docker_log_introspection_windows.py --file - --json
+    {"findings": [{"signature": "port-in-use", "learning": "windows_development", "line": 7,
+      "source": "stdin", "text": "..."}], "summary": {"lines": 120, "findings": 1,
+      "by_signature": {"port-in-use": 1}}}
+
+Exit codes: 0 nothing found, 1 problems found (or the source failed), 2 bad usage, 130 Ctrl-C.
+"""
+
+CHECK_DOC = """Validate SPEC/learnings and check that docs/learnings.md is current.
+
+Checks: defusedxml parsing, learning.xsd, unique ids, required signatures, examples and
+near-misses, grep exportability, related files and verification tests exist, rendered docs.
+
+    $ python -m netra_devtools.learnings check --write-docs   # regenerate docs/learnings.md
+"""
+
+COMMANDS = ("introspect", "check")
 
 
-def add_arguments(parser: ArgumentParser) -> None:
-    """The introspection options (shared by the script and its tests)."""
-    source = parser.add_argument_group("source (default: the compose project's containers)")
+def build_parser() -> ArgumentParser:
+    """`introspect` and `check` with their options (the invoke task is made from these)."""
+    parser = make_parser(__doc__, prog="python -m netra_devtools.learnings")
+    commands = add_commands(parser)
+    introspect = add_command(
+        commands, "introspect", summary="map log errors to learnings", doc=INTROSPECT_DOC
+    )
+    source = introspect.add_argument_group("source (default: the compose project's containers)")
     source.add_argument(
         "--project", help="compose project (default: COMPOSE_PROJECT_NAME or the directory name)"
     )
@@ -41,155 +74,40 @@ def add_arguments(parser: ArgumentParser) -> None:
         default="auto",
         help="Docker SDK, compose CLI, or SDK with CLI fallback",
     )
-    parser.add_argument(
+    introspect.add_argument(
         "--json", action="store_true", help="JSON on stdout (JSON Lines with --follow)"
     )
-    parser.add_argument("--max-findings", type=int, help="stop after this many findings")
-    parser.add_argument("--timeout", type=float, help="stop following after this many seconds")
-    parser.add_argument("--learnings", type=Path, help="catalog directory (default SPEC/learnings)")
-
-
-@contextlib.contextmanager
-def _problems_as_exit_codes() -> Iterator[None]:
-    """Library exceptions → the CLI contract: bad input 2, anything that failed 1."""
-    from netra_devtools.docker import EngineNotFound
-    from netra_devtools.docker.sources import SourceError
-    from netra_devtools.learnings.model import LearningError
-
-    try:
-        yield
-    except (SourceError, EngineNotFound, LearningError) as exc:
-        raise ProblemFound(str(exc)) from None
-
-
-def _check_usage(args: argparse.Namespace) -> None:
-    a = vars(args)
-    if a["file"] and (a["project"] or a["service"] or a["since"] or a["via"] != "auto"):
-        raise UsageError("--file cannot be combined with --project/--service/--since/--via")
-    if a["max_findings"] is not None and a["max_findings"] < 1:
-        raise UsageError("--max-findings must be at least 1")
-    if a["timeout"] is not None and a["timeout"] <= 0:
-        raise UsageError("--timeout must be positive")
-    if a["learnings"] is not None and not a["learnings"].is_dir():
-        raise UsageError(f"--learnings: not a directory: {a['learnings']}")
-
-
-def default_project() -> str:
-    """Compose's default project name: COMPOSE_PROJECT_NAME, else the directory name."""
-    name = os.environ.get("COMPOSE_PROJECT_NAME") or Path.cwd().name
-    return "".join(ch for ch in name.lower() if ch.isalnum() or ch in "-_")
-
-
-def _open_sources(args: argparse.Namespace) -> list[Any]:
-    """The log sources the arguments ask for (SDK, with the compose CLI as fallback; a file)."""
-    from netra_devtools.docker import sources as src
-
-    a = vars(args)
-    if a["file"]:
-        try:
-            return [src.file_source(a["file"])]
-        except src.SourceError as exc:
-            raise UsageError(str(exc)) from None
-    project = a["project"] or default_project()
-    try:
-        since = src.parse_since(a["since"]) if a["since"] else None
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    sdk_error = None
-    if a["via"] in ("auto", "sdk"):
-        try:
-            return _sdk_sources(project, a["service"], since, a["follow"])
-        except Exception as exc:  # engine missing/refusing: the CLI fallback may still work
-            if a["via"] == "sdk" or isinstance(exc, src.SourceError):
-                raise
-            sdk_error = exc
-    try:
-        source = src.compose_cli_source(
-            project,
-            services=a["service"],
-            since=a["since"],
-            follow=a["follow"],
-            timeout=a["timeout"],
-            compose_files=a["compose_file"],
-        )
-    except src.SourceError as exc:
-        raise ProblemFound(
-            f"Docker SDK: {sdk_error}; compose CLI fallback: {exc}" if sdk_error else str(exc)
-        ) from None
-
-    if sdk_error is not None:
-        source.chunks = _explain_failure(source.chunks, f"Docker SDK: {sdk_error}")
-    return [source]
-
-
-def _explain_failure(chunks: Iterator[bytes], context: str) -> Iterator[bytes]:
-    """Prefix a failing CLI fallback's error with why the SDK source was not used."""
-    from netra_devtools.docker.sources import SourceError
-
-    try:
-        yield from chunks
-    except SourceError as exc:
-        raise SourceError(f"{context}; compose CLI fallback: {exc}") from None
-
-
-def _sdk_sources(
-    project: str, services: Sequence[str], since: int | None, follow: bool
-) -> list[Any]:
-    import docker
-
-    from netra_devtools.docker import detect
-    from netra_devtools.docker.sources import container_sources
-
-    url = detect().url
-    client = (
-        docker.from_env()
-        if url == os.environ.get("DOCKER_HOST")
-        else docker.DockerClient(base_url=url)
+    introspect.add_argument("--max-findings", type=int, help="stop after this many findings")
+    introspect.add_argument("--timeout", type=float, help="stop following after this many seconds")
+    introspect.add_argument(
+        "--learnings", type=Path, help="catalog directory (default SPEC/learnings)"
     )
-    return container_sources(client, project, services=services, since=since, follow=follow)
+    check = add_command(commands, "check", summary="validate the catalog", doc=CHECK_DOC)
+    check.add_argument("--write-docs", action="store_true", help="regenerate docs/learnings.md")
+    check.add_argument(
+        "--skip-references", action="store_true", help="do not require related files/tests to exist"
+    )
+    return parser
 
 
-def run_introspection(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    """Scan the chosen source and print findings; 1 when anything was found, else 0."""
-    from netra_devtools.learnings import SPEC_DIR, load_catalog, report
+def _work(argv: Sequence[str] | None) -> int:
+    args = list(argv or [])
+    if not any(a in COMMANDS for a in args) and not {"-h", "--help"} & set(args):
+        args.insert(0, "check")  # `python -m netra_devtools.learnings` alone checks the catalog
+    ns = build_parser().parse_args(args)
+    if ns.command == "introspect":
+        from netra_devtools.learnings.introspection import run_introspection
 
-    out = out or sys.stdout
-    _check_usage(args)
-    a = vars(args)
-    summary = Summary()
-    with _problems_as_exit_codes():
-        catalog = load_catalog(a["learnings"] or SPEC_DIR)
-        matcher = Matcher(catalog.signatures)
-        sources = _open_sources(args)
-        findings: Iterator[Finding]
-        if a["follow"]:
-            findings = follow_sources(
-                matcher,
-                sources,
-                summary,
-                max_findings=a["max_findings"],
-                timeout=a["timeout"],
-            )
-        else:
-            findings = scan_sources(matcher, sources, summary)
-            if a["max_findings"] is not None:
-                findings = _limit(findings, a["max_findings"])
-        if a["json"] and a["follow"]:
-            report.write_json_lines(findings, out)
-        elif a["json"]:
-            report.write_json(findings, summary, out)
-        elif a["follow"]:
-            for finding in findings:
-                report.write_finding_line(finding, catalog, out)
-        else:
-            for _ in findings:
-                pass
-            report.render_table(summary, catalog, out)
-    return EXIT_FOUND if summary.findings else 0
+        return run_introspection(ns)
+    from netra_devtools.learnings.catalog_check import check_catalog
+
+    return check_catalog(write_docs=ns.write_docs, skip_references=ns.skip_references)
 
 
-def _limit(findings: Iterator[Finding], limit: int) -> Iterator[Finding]:
-    for index, finding in enumerate(findings, 1):
-        yield finding
-        if index >= limit:
-            return
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `introspect` or `check`; the exit code follows the CLI contract."""
+    return run_cli(_work, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

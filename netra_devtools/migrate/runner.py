@@ -1,28 +1,19 @@
-"""Run the backend's Alembic migrations against the right database (`invoke migrate`).
+"""Run the backend's Alembic migrations against the right database (the library of `invoke migrate`).
 
 Which database: DATABASE_URL, else the local stack's from .netra/state.json (started when it is
 down), else an error. Never a throwaway database that would vanish with the process.
-
-    $ invoke migrate
-    migrating postgresql+psycopg2://postgres:***@127.0.0.1:5432/netra (from DATABASE_URL) to head
-    done: database at 66e0e5d9662d
-    $ invoke migrate --downgrade --revision base
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import socket
-import sys
-import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from netra_backend.redact import mask_url
-from netra_devtools.cli import ProblemFound, UsageError, make_parser, run_cli
+from netra_devtools.cli import ProblemFound, UsageError
 from netra_devtools.paths import ALEMBIC_INI
 
 
@@ -170,38 +161,3 @@ def _describe_diff(diff: Any) -> str:
         return f"{kind} {diff[2]}.{diff[3]}"
     item = diff[1]  # add/remove of a table, index, constraint: the object itself
     return f"{kind} {getattr(item, 'name', item)}"
-
-
-def _work(argv: Sequence[str] | None) -> int:
-    parser = make_parser(__doc__, prog="invoke migrate")
-    parser.add_argument("--revision", help="target revision (default: head, or -1 to downgrade)")
-    parser.add_argument("--downgrade", action="store_true", help="downgrade instead of upgrade")
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s [%(name)s] %(message)s",
-        stream=sys.stderr,
-    )
-    if args.revision:
-        check_revision(args.revision)
-    target = resolve_target()
-    direction = "downgrading" if args.downgrade else "migrating"
-    wanted = args.revision or ("-1" if args.downgrade else "head")
-    print(f"{direction} {mask_url(target.url)} (from {target.source}) to {wanted}", flush=True)
-    try:
-        version = migrate(target.url, revision=args.revision, downgrade=args.downgrade)
-    except ProblemFound:
-        if args.verbose:  # the edge prints one line; --verbose adds the chain behind it
-            traceback.print_exc()
-        raise
-    print(f"done: database at {version}")
-    return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """CLI edge for `invoke migrate` and `python -m netra_devtools.migrate.runner`."""
-    return run_cli(_work, argv)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

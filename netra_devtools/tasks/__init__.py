@@ -1,42 +1,38 @@
-"""invoke task bodies; tasks.py only collects them. Each task calls a script's `main(argv)`."""
+"""The invoke tasks for people, each made from its tool's cli (`tasks.py` only collects them)."""
 
 from __future__ import annotations
 
-import importlib.util
-from collections.abc import Iterable
-from pathlib import Path
+from invoke import Collection
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SCRIPTS_DIR = REPO_ROOT / "scripts"
+from netra_devtools.analytics import cli as analytics_cli
+from netra_devtools.doctor import cli as doctor_cli
+from netra_devtools.launcher import cli as launcher_cli
+from netra_devtools.learnings import cli as learnings_cli
+from netra_devtools.migrate import cli as migrate_cli
+from netra_devtools.ports import cli as ports_cli
+from netra_devtools.tasks.from_parser import cli_task
 
-
-def run_script(name: str, argv: Iterable[str]) -> None:
-    """Run scripts/<name>.py's main(argv) and exit with its code (invoke.Exit on non-zero)."""
-    from invoke import Exit
-
-    spec = importlib.util.spec_from_file_location(
-        f"netra_script_{name}", SCRIPTS_DIR / f"{name}.py"
-    )
-    if spec is None or spec.loader is None:
-        raise Exit(f"error: script not found: scripts/{name}.py", code=2)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    exit_with(module.main([str(arg) for arg in argv]))
-
-
-def exit_with(code: int) -> None:
-    """Hand a CLI's exit code to invoke (which exits with it when non-zero)."""
-    from invoke import Exit
-
-    if code:
-        raise Exit(code=code)
+# task name -> (the tool's cli module, its subcommand; None for a tool without subcommands)
+TASKS = {
+    "dev": (launcher_cli, "up"),
+    "down": (launcher_cli, "down"),
+    "reset": (launcher_cli, "reset"),
+    "logs": (launcher_cli, "logs"),
+    "health": (launcher_cli, "health"),
+    "serve": (launcher_cli, "serve"),
+    "doctor": (doctor_cli, None),
+    "migrate": (migrate_cli, None),
+    "introspect": (learnings_cli, "introspect"),
+    "check-port": (ports_cli, "check"),
+    "fix-port": (ports_cli, "fix"),
+    "spool": (analytics_cli, "spool"),
+    "check-clickhouse": (analytics_cli, "check"),
+}
 
 
-def flag(name: str, value: bool) -> list[str]:
-    """`--name` when value is true, else nothing."""
-    return [f"--{name}"] if value else []
-
-
-def option(name: str, value: object) -> list[str]:
-    """`--name value` when value is set, else nothing."""
-    return [f"--{name}", str(value)] if value not in (None, "") else []
+def collection() -> Collection:
+    """Every task, its options taken from the tool's parser."""
+    ns = Collection()
+    for name, (cli, command) in TASKS.items():
+        ns.add_task(cli_task(name, cli.main, cli.build_parser(), command))
+    return ns

@@ -18,7 +18,8 @@ import pytest
 import sqlalchemy as sa
 
 from netra_backend.app.alembic import catalog
-from netra_devtools.migrate.runner import REPO_ROOT, alembic_config, current_version, migrate
+from netra_devtools.migrate.runner import alembic_config, current_version, migrate
+from netra_devtools.paths import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 

@@ -1,4 +1,4 @@
-"""`invoke migrate` / `python -m netra_devtools.migrate.runner`: which database, and one clear line on failure."""
+"""`invoke migrate` / `python -m netra_devtools.migrate`: which database, and one clear line on failure."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import make_url
 
-from netra_devtools.migrate.runner import REPO_ROOT, current_version
+from netra_devtools.migrate.runner import current_version
+from netra_devtools.paths import REPO_ROOT
 from netra_devtools.services.postgres import free_port
 from tests.conftest import service_missing
 from tests.integration import test_migrations as scenarios
@@ -29,9 +30,9 @@ fresh_database = scenarios.fresh_database
 def run_migrate(
     *args: str, env: dict[str, str], cwd: Path = REPO_ROOT, invoke: bool = False
 ) -> subprocess.CompletedProcess[str]:
-    """Run `invoke migrate ARGS` or `python -m netra_devtools.migrate.runner ARGS` in a clean env."""
+    """Run `invoke migrate ARGS` or `python -m netra_devtools.migrate ARGS` in a clean env."""
     base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "NETRA_STATE_DIR")}
-    command = ["-m", "invoke", "migrate"] if invoke else ["-m", "netra_devtools.migrate.runner"]
+    command = ["-m", "invoke", "migrate"] if invoke else ["-m", "netra_devtools.migrate"]
     return subprocess.run(
         [sys.executable, *command, *args],
         cwd=cwd,

@@ -16,7 +16,8 @@ from sqlalchemy.engine import make_url
 
 from netra_backend.app.alembic.runtime import LOCK_KEY
 from netra_devtools.compat import WINDOWS
-from netra_devtools.migrate.runner import REPO_ROOT, current_version, migrate
+from netra_devtools.migrate.runner import current_version, migrate
+from netra_devtools.paths import REPO_ROOT
 from tests.integration import test_migrations as scenarios
 from tests.integration.test_migrations import HEAD, REVISIONS, alembic_cli, snapshot
 

@@ -40,7 +40,7 @@ def _spool_rows(directory: Path, count: int, tag: str = "cli") -> None:
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
+    code = main(["spool", *argv])
     out, err = capsys.readouterr()
     return code, out, err
 

@@ -87,20 +87,12 @@ def test_invoke_check_port_runs_the_same_script(spawn_listener: Any) -> None:
     assert json.loads(done.stdout)["holders"][0]["pid"] == child.pid
 
 
-def _load_main() -> Any:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("check_port_script", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main
-
-
 def test_in_process_human_report_lists_holder_binds_and_fix(
     spawn_listener: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     child, port = spawn_listener()
-    assert _load_main()(["--port", str(port)]) == 1
+    from netra_devtools.ports.cli import main
+
+    assert main(["check", "--port", str(port)]) == 1
     out = capsys.readouterr().out
     assert f"pid {child.pid}" in out and "in_use" in out and f"kill {child.pid}" in out

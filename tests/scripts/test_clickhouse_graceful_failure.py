@@ -17,12 +17,9 @@ pytestmark = pytest.mark.integration
 
 
 def _main(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    sys.path.insert(0, str(REPO / "scripts"))
-    try:
-        import test_clickhouse_graceful_failure as script
-    finally:
-        sys.path.remove(str(REPO / "scripts"))
-    code = script.main(argv)
+    from netra_devtools.analytics.cli import main
+
+    code = main(["check", *argv])
     out, err = capsys.readouterr()
     return code, out, err
 

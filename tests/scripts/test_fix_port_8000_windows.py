@@ -76,17 +76,13 @@ def test_invoke_fix_port_dry_run(spawn_listener: Any) -> None:
 def test_in_process_human_report_says_the_port_binds_now(
     spawn_listener: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import importlib.util
+    from netra_devtools.ports.cli import main
 
-    spec = importlib.util.spec_from_file_location("fix_port_script", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
     child, port = spawn_listener()
-    assert module.main(["--port", str(port), "--dry-run"]) == 0
+    assert main(["fix", "--port", str(port), "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "would terminate: " in out and f"pid {child.pid}" in out
     assert child.poll() is None
-    assert module.main(["--port", str(port)]) == 0
+    assert main(["fix", "--port", str(port)]) == 0
     out = capsys.readouterr().out
     assert "terminated: " in out and f"pid {child.pid}" in out and "binds now" in out
