@@ -86,7 +86,7 @@ def declared(extra: str | None = None) -> list[tuple[str, str]]:
     try:
         requires = metadata.requires(DISTRIBUTION) or []
     except metadata.PackageNotFoundError:  # a checkout that was never installed
-        return [(n, "") for n in (EMBEDDED_DISTRIBUTIONS if extra else REQUIRED_DISTRIBUTIONS)]
+        return [(n, "") for n in (EMBEDDED_DISTRIBUTIONS if extra == "embedded" else REQUIRED_DISTRIBUTIONS)]
     try:
         from packaging.requirements import Requirement
     except ImportError:  # no packaging: names and extras from the strings, other markers ignored
@@ -130,7 +130,7 @@ def _problems(requirements: list[tuple[str, str]]) -> list[str]:
 def check_python(ctx: DoctorContext) -> CheckResult:
     """Every dependency pyproject declares is installed at a version it accepts."""
     python = f"Python {sys.version.split()[0]}"
-    problems = _problems(declared())
+    problems = _problems(declared()) + _problems(declared("tools"))
     if problems:
         return CheckResult(
             Status.FAIL, f"{python}; {', '.join(problems)}", fix='python -m pip install -e ".[dev]"'
