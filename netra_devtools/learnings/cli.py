@@ -96,7 +96,7 @@ def _work(argv: Sequence[str] | None) -> int:
         args.insert(0, "check")  # `python -m netra_devtools.learnings` alone checks the catalog
     ns = build_parser().parse_args(args)
     if ns.command == "introspect":
-        from netra_devtools.learnings.introspection import run_introspection
+        from netra_devtools.learnings.introspect_command import run_introspection
 
         return run_introspection(ns)
     from netra_devtools.learnings.catalog_check import check_catalog
