@@ -86,7 +86,10 @@ def declared(extra: str | None = None) -> list[tuple[str, str]]:
     try:
         requires = metadata.requires(DISTRIBUTION) or []
     except metadata.PackageNotFoundError:  # a checkout that was never installed
-        return [(n, "") for n in (EMBEDDED_DISTRIBUTIONS if extra == "embedded" else REQUIRED_DISTRIBUTIONS)]
+        return [
+            (n, "")
+            for n in (EMBEDDED_DISTRIBUTIONS if extra == "embedded" else REQUIRED_DISTRIBUTIONS)
+        ]
     try:
         from packaging.requirements import Requirement
     except ImportError:  # no packaging: names and extras from the strings, other markers ignored
