@@ -2,7 +2,8 @@
 
 Every candidate is probed in order (socket/pipe present, connect, `GET /_ping`); the result
 lists each attempt with why it failed, so "Docker is not running" becomes "tried these five
-endpoints; this one was missing, that one refused".
+endpoints; this one was missing, that one refused". How a unix socket or a named pipe is reached
+depends on the platform: `_posix` or `_windows`, chosen once at import.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import hashlib
 import json
 import os
 import socket
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +20,15 @@ from urllib.parse import urlsplit
 
 from netra_backend.redact import mask_url
 from netra_devtools import compat
+from netra_devtools.docker._ping import ping_socket
+
+# The selector tests sys.platform, not compat.WINDOWS: mypy narrows only this form.
+if sys.platform == "win32":
+    from netra_devtools.docker import _windows as os_docker
+else:
+    from netra_devtools.docker import _posix as os_docker
 
 PING_TIMEOUT_S = 3.0
-_PING = b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n"
 
 
 @dataclass(frozen=True)
@@ -128,69 +136,6 @@ def candidates(
     return found
 
 
-def _http_ping(sock: socket.socket) -> str | None:
-    sock.sendall(_PING)
-    reply = b""
-    while len(reply) < 4096:
-        data = sock.recv(4096)
-        if not data:
-            break
-        reply += data
-    status = reply.split(b"\r\n", 1)[0].decode("latin-1", "replace")
-    if " 200 " not in status + " " or not reply.rstrip().endswith(b"OK"):
-        return f"not answering /_ping (got {status or 'nothing'!r})"
-    return None
-
-
-def _connect(address: str | tuple[str, int], timeout: float) -> socket.socket:
-    if isinstance(address, str):
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            sock.settimeout(timeout)
-            sock.connect(address)
-        except BaseException:
-            sock.close()
-            raise
-        return sock
-    return socket.create_connection(address, timeout)
-
-
-def _probe_socket(address: str | tuple[str, int], timeout: float) -> str | None:
-    """Connect to a unix path or (host, port) and ask /_ping; None when the engine answers."""
-    try:
-        with _connect(address, timeout) as sock:
-            sock.settimeout(timeout)
-            return _http_ping(sock)
-    except FileNotFoundError:
-        return "missing socket"
-    except PermissionError:
-        return "permission denied (is the user in the docker group?)"
-    except ConnectionRefusedError:
-        return "refused (a socket file with no engine behind it)"
-    except TimeoutError:
-        return f"no answer to /_ping within {timeout:g}s"
-    except OSError as exc:
-        return f"{type(exc).__name__}: {exc.strerror or exc}"
-
-
-def _probe_pipe(path: str, timeout: float) -> str | None:
-    if not compat.WINDOWS:
-        return "named pipes exist only on Windows"
-    if not os.path.exists(path):
-        return "missing named pipe"
-    try:
-        import docker
-
-        url = f"npipe://{path.replace(chr(92), '/')}"
-        client = docker.DockerClient(base_url=url, timeout=max(1, round(timeout)))
-        try:
-            return None if client.ping() else "not answering /_ping"
-        finally:
-            client.close()
-    except Exception as exc:  # pywin32 errors have no common base: report, do not crash
-        return f"not answering /_ping ({type(exc).__name__}: {exc})"
-
-
 def probe(url: str, timeout: float = PING_TIMEOUT_S) -> str | None:
     """None when an engine answers /_ping at `url`, else why not (one phrase)."""
     parts = urlsplit(url)
@@ -198,15 +143,14 @@ def probe(url: str, timeout: float = PING_TIMEOUT_S) -> str | None:
         path = parts.netloc + parts.path
         if not os.path.exists(path):
             return "missing socket"
-        if not hasattr(socket, "AF_UNIX"):
-            return "unix sockets are not supported by this Python"
-        return _probe_socket(path, timeout)
+        return os_docker.probe_unix(path, timeout)
     if parts.scheme == "npipe":
-        return _probe_pipe("\\\\.\\pipe\\" + url.rsplit("/", 1)[-1], timeout)
+        return os_docker.probe_pipe("\\\\.\\pipe\\" + url.rsplit("/", 1)[-1], timeout)
     if parts.scheme in ("tcp", "http"):
         if not parts.hostname:
             return "no host in URL"
-        return _probe_socket((parts.hostname, parts.port or 2375), timeout)
+        address = (parts.hostname, parts.port or 2375)
+        return ping_socket(lambda: socket.create_connection(address, timeout), timeout)
     return f"scheme {parts.scheme or '(none)'!r} not probed without the docker CLI"
 
 

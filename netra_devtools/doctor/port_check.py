@@ -8,13 +8,9 @@ foreign and is never stopped here: the port doctor's fix is shown instead.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from netra_devtools.doctor.model import CheckResult, FixOutcome, Status
-from netra_devtools.doctor.stack_checks import compose_project
-
-if TYPE_CHECKING:
-    from netra_devtools.doctor.checks import DoctorContext
+from netra_devtools.doctor.model import CheckResult, DoctorContext, FixOutcome, Status
 
 STACK = "stack"  # recorded in state.json and its launcher (or compose project) still runs
 ORPHAN = "orphan"  # recorded in state.json, but the launcher that owned it is gone
@@ -62,7 +58,7 @@ def classify_holder(ctx: DoctorContext, holder: Any) -> str:
     if _recorded_name(ctx, holder.pid) is not None:
         return STACK if stack_running(ctx) else ORPHAN
     container = holder.container or {}
-    project = compose_project(ctx)
+    project = ctx.compose_project()
     name = str(container.get("name") or "")
     if ctx.state.get("mode") == "compose" and name.startswith((f"{project}_", f"{project}-")):
         return STACK

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from netra_backend.redact import mask_url
-from netra_devtools.doctor.model import CheckResult, FixOutcome, Status
-
-if TYPE_CHECKING:
-    from netra_devtools.doctor.checks import DoctorContext
+from netra_devtools.doctor.model import CheckResult, DoctorContext, FixOutcome, Status
 
 CONNECT_TIMEOUT_S = 3
 
@@ -156,16 +153,6 @@ def check_docker(ctx: DoctorContext) -> CheckResult:
     )
 
 
-def compose_project(ctx: DoctorContext) -> str:
-    """The compose project the launcher started (else compose's default: the repo folder)."""
-    from netra_devtools.paths import REPO_ROOT
-
-    recorded = (ctx.state.get("compose") or {}).get("project") or ctx.env.get(
-        "COMPOSE_PROJECT_NAME"
-    )
-    return str(recorded or REPO_ROOT.name).lower()
-
-
 LOCAL_LOG_TAIL = 500
 
 
@@ -222,7 +209,7 @@ def check_logs(ctx: DoctorContext, since_s: int = 900) -> CheckResult:
     import docker
 
     client = docker.DockerClient(base_url=url, timeout=10)
-    project = compose_project(ctx)
+    project = ctx.compose_project()
     try:
         sources = container_sources(client, project, since=int(time.time()) - since_s)
     except SourceError as exc:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from netra_devtools.compat import WINDOWS
+import sys
+
 from netra_devtools.ports._bind import bind_tests, normalise_host
 from netra_devtools.ports._model import (
     BLOCKING,
@@ -15,13 +16,14 @@ from netra_devtools.ports._model import (
     Holder,
 )
 
-if WINDOWS:
-    from netra_devtools.ports import _windows as platform
+# The selector tests sys.platform, not compat.WINDOWS: mypy narrows only this form.
+if sys.platform == "win32":
+    from netra_devtools.ports import _windows as os_ports
 else:
-    from netra_devtools.ports import _posix as platform  # type: ignore[no-redef]
+    from netra_devtools.ports import _posix as os_ports
 
 
-__all__ = ["check_port_number", "diagnose", "platform"]
+__all__ = ["check_port_number", "diagnose", "os_ports"]
 
 
 def check_port_number(port: int) -> int:
@@ -46,7 +48,7 @@ def _describe(holder: Holder) -> str:
 
 def _attach_containers(port: int, holders: list[Holder]) -> None:
     """Docker's proxy holds published ports: say which container (best effort, never fatal)."""
-    proxies = [h for h in holders if h.name in platform.PROXY_NAMES]
+    proxies = [h for h in holders if h.name in os_ports.PROXY_NAMES]
     if not proxies:
         return
     from netra_devtools.ports import _docker
@@ -62,8 +64,8 @@ def _holder_fixes(port: int, holders: list[Holder]) -> list[Fix]:
     fixes: list[Fix] = []
     for holder in holders:
         if holder.pid is None:
-            fixes.append(platform.who_holds_fix(port))
-        elif holder.name in platform.PROXY_NAMES:  # killing Docker's proxy would break Docker
+            fixes.append(os_ports.who_holds_fix(port))
+        elif holder.name in os_ports.PROXY_NAMES:  # killing Docker's proxy would break Docker
             name = (holder.container or {}).get("name")
             fixes.append(
                 Fix(f"stop container {name}", ["docker", "stop", name])
@@ -71,9 +73,9 @@ def _holder_fixes(port: int, holders: list[Holder]) -> list[Fix]:
                 else Fix("find the container", ["docker", "ps", "--filter", f"publish={port}"])
             )
         else:
-            fixes.append(platform.kill_fix(holder))
+            fixes.append(os_ports.kill_fix(holder))
     stoppable = [h for h in holders if h.pid not in (None, 0, 1, 4)]
-    if any(h.name not in platform.PROXY_NAMES for h in stoppable):
+    if any(h.name not in os_ports.PROXY_NAMES for h in stoppable):
         fixes.append(
             Fix("or free it safely (listeners only)", ["invoke", "fix-port", "--port", str(port)])
         )
@@ -88,7 +90,7 @@ def diagnose(port: int, host: str | None = None, *, complete: bool = False) -> D
     check_port_number(port)
     host = normalise_host(host)
     binds = bind_tests(port, host)
-    holders, time_wait = platform.scan(port, complete=complete)
+    holders, time_wait = os_ports.scan(port, complete=complete)
     holders = [h for h in holders if _conflicts(h.address, host)]
     relevant = [b for b in binds if host is None or b.address == host]
     statuses = {b.status for b in relevant}
@@ -107,7 +109,7 @@ def diagnose(port: int, host: str | None = None, *, complete: bool = False) -> D
         diag.verdict = f"port {port} is free" + (f" on {host}" if host else "")
         return diag
     if FORBIDDEN in statuses or PRIVILEGED in statuses:
-        platform.explain_forbidden(diag)
+        os_ports.explain_forbidden(diag)
         if holders:
             diag.fixes.extend(_holder_fixes(port, holders))
     elif IN_USE in statuses and holders:
@@ -117,7 +119,7 @@ def diagnose(port: int, host: str | None = None, *, complete: bool = False) -> D
         diag.verdict = f"port {port} has only TIME_WAIT sockets; wait ~60 s or set SO_REUSEADDR"
     elif IN_USE in statuses:
         diag.verdict = f"port {port} is in use by a process this account cannot see"
-        diag.fixes.append(platform.who_holds_fix(port))
+        diag.fixes.append(os_ports.who_holds_fix(port))
     else:
         diag.verdict = f"address {host} is not available on this machine"
     return diag

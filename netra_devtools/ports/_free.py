@@ -9,7 +9,7 @@ from typing import Any
 import psutil
 
 from netra_devtools.ports._bind import bind_tests
-from netra_devtools.ports._diagnose import check_port_number, diagnose, platform
+from netra_devtools.ports._diagnose import check_port_number, diagnose, os_ports
 from netra_devtools.ports._model import BLOCKING, Action, Diagnosis, FreeReport, Holder
 from netra_devtools.ports._reloader import is_reloader
 
@@ -110,17 +110,17 @@ def _may_signal(holder: Holder, force: bool) -> str:
     """Why we may not signal `holder` ('' when we may)."""
     if holder.pid in protected_pids():
         return "never signalled (system process, this process or one of its ancestors)"
-    if holder.name in platform.PROXY_NAMES:
+    if holder.name in os_ports.PROXY_NAMES:
         name = (holder.container or {}).get("name")
         target = f"`docker stop {name}`" if name else "the container that publishes the port"
         return f"Docker's port proxy: stop {target} instead (killing the proxy breaks Docker)"
-    if not platform.owned_by_someone_else(holder):
+    if not os_ports.owned_by_someone_else(holder):
         return ""
     if not force:
         return (
             f"belongs to user {holder.user or '?'}; rerun with --force (as root/admin) to stop it"
         )
-    if not platform.is_admin():
+    if not os_ports.is_admin():
         return f"belongs to user {holder.user or '?'}; --force needs root/admin to stop it"
     return ""
 

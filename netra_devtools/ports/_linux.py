@@ -10,6 +10,8 @@ import sys
 
 from netra_devtools.ports._model import Holder
 
+assert sys.platform.startswith("linux")  # Linux only: imported by _posix.scan
+
 LISTEN = "0A"
 TIME_WAIT = "06"
 _TABLES = ("/proc/net/tcp", "/proc/net/tcp6")

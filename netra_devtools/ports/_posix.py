@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import os
+import sys
 
 from netra_devtools.compat import LINUX, is_root
 from netra_devtools.ports._bind import unprivileged_port_start
 from netra_devtools.ports._model import FORBIDDEN, PRIVILEGED, Diagnosis, Fix, Holder
+
+assert sys.platform != "win32"  # POSIX only: imported by the selector in _diagnose
 
 PROXY_NAMES = frozenset({"docker-proxy", "com.docker.backend", "vpnkit-bridge", "vpnkit"})
 
 
 def scan(port: int, *, complete: bool = False) -> tuple[list[Holder], int]:
     """(listeners, TIME_WAIT count): Linux reads the kernel's tables, macOS asks psutil."""
-    if LINUX:
+    if sys.platform.startswith("linux"):  # not LINUX: mypy must see that _linux is Linux-only
         from netra_devtools.ports import _linux
 
         return _linux.scan(port, complete=complete)

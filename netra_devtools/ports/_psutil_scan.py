@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import psutil
@@ -42,10 +43,11 @@ def process_holder(pid: int, address: str = "") -> Holder:
                 holder.user = proc.username()
             except (psutil.AccessDenied, KeyError):
                 pass
-            try:
-                holder.uid = proc.uids().real
-            except (AttributeError, psutil.AccessDenied):
-                pass
+            if sys.platform != "win32":  # Windows processes have no uids (mypy narrows this form)
+                try:
+                    holder.uid = proc.uids().real
+                except psutil.AccessDenied:
+                    pass
     except psutil.NoSuchProcess:
         holder.note = "process exited"
     except psutil.AccessDenied:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from dataclasses import dataclass
 
 from netra_devtools.ports._model import Diagnosis, Fix, Holder, NetshError
@@ -148,10 +149,12 @@ def scan(port: int, *, complete: bool = True) -> tuple[list[Holder], int]:
 
 def is_admin() -> bool:
     """True in an elevated process."""
+    if sys.platform != "win32":  # unit tests import this module anywhere; windll is Windows-only
+        return False
     import ctypes
 
     try:
-        return bool(ctypes.windll.shell32.IsUserAnAdmin())  # type: ignore[attr-defined]
+        return bool(ctypes.windll.shell32.IsUserAnAdmin())
     except (AttributeError, OSError):
         return False
 

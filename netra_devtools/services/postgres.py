@@ -15,7 +15,6 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from netra_devtools.services.pg_runtime import (
     PostgresBinaries,
@@ -23,6 +22,7 @@ from netra_devtools.services.pg_runtime import (
     chown_tree,
     find_binaries,
     make_reachable,
+    popen_as,
     run_as_user,
 )
 
@@ -79,15 +79,7 @@ class PostgresCluster:
         return f"{driver}://{SUPERUSER}:{self.password}@{self.host}:{self.port}/{database}"
 
     def _run(self, args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
-        kwargs: dict[str, Any] = {}
-        if self.run_as:
-            import pwd
-
-            # uid alone would keep root's gid 0, and root-group dirs (mode 0701) would then deny
-            kwargs["user"] = self.run_as
-            kwargs["group"] = pwd.getpwnam(self.run_as).pw_gid
-            kwargs["extra_groups"] = []
-            kwargs["cwd"] = "/"
+        kwargs = popen_as(self.run_as)
         return subprocess.run(
             args,
             capture_output=True,

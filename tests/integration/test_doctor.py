@@ -128,7 +128,7 @@ def test_healthy_setup_exits_0_with_a_reason_for_every_check(
     assert list(checks) == [
         "python", "docker", "ports", "postgres", "migrations", "clickhouse", "logs"
     ]  # fmt: skip
-    from netra_devtools.doctor.checks import _problems, declared
+    from netra_devtools.doctor.dependency_checks import _problems, declared
 
     embedded = not _problems(declared("embedded"))
     assert {n: c["status"] for n, c in checks.items()} == {

@@ -6,12 +6,13 @@ import pytest
 import sqlalchemy as sa
 
 from netra_devtools.migrate import runner as migrate
+from netra_devtools.paths import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 
 
 def test_head_version_is_the_newest_revision_file_without_a_database() -> None:
-    versions = migrate.REPO_ROOT / "netra_backend" / "app" / "alembic" / "versions"
+    versions = REPO_ROOT / "netra_backend" / "app" / "alembic" / "versions"
     assert (
         versions / f"{migrate.head_version()}_add_missing_tables_and_columns_complete.py"
     ).exists()

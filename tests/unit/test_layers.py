@@ -27,8 +27,16 @@ PLATFORM_MODULES = {
     "netra_devtools.ports._windows": "netra_devtools.ports._diagnose",
     "netra_devtools.ports._posix": "netra_devtools.ports._diagnose",
     "netra_devtools.ports._linux": "netra_devtools.ports._posix",
-    "netra_devtools.ports._psutil_scan": "netra_devtools.ports._posix",
+    "netra_devtools.procs._windows": "netra_devtools.procs",
+    "netra_devtools.procs._posix": "netra_devtools.procs",
+    "netra_devtools.docker._windows": "netra_devtools.docker.detect",
+    "netra_devtools.docker._posix": "netra_devtools.docker.detect",
+    "netra_devtools.services._pg_windows": "netra_devtools.services.pg_runtime",
+    "netra_devtools.services._pg_posix": "netra_devtools.services.pg_runtime",
+    "netra_backend.app.analytics.spool._windows": "netra_backend.app.analytics.spool.records",
+    "netra_backend.app.analytics.spool._posix": "netra_backend.app.analytics.spool.records",
 }
+OS_NAMES = {"posix", "windows", "linux", "darwin", "macos"}
 STDLIB = set(sys.stdlib_module_names)
 
 
@@ -104,6 +112,8 @@ def test_independent_packages_do_not_know_each_other(one: str, other: str) -> No
 def test_platform_modules_are_imported_only_by_their_selector() -> None:
     for module in PLATFORM_MODULES:
         assert module in KNOWN, f"{module} is gone: update PLATFORM_MODULES"
+    named = {m for m in KNOWN if m.rsplit(".", 1)[-1].lstrip("_").split("_")[-1] in OS_NAMES}
+    assert named <= set(PLATFORM_MODULES), f"platform modules without a selector: {named}"
     bad = _violations(
         lambda i: i.target in PLATFORM_MODULES and i.source != PLATFORM_MODULES[i.target]
     )

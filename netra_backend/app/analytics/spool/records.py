@@ -5,6 +5,8 @@ metadata (`t` table, `b` batch id, `ts` time, `n` rows, `x` caller's id, `dt` da
 and then the rows. Rows that share their keys (the usual case) are stored by column, which is
 about half the size of a list of objects and decodes twice as fast; datetimes in such columns are
 ISO text restored on read. Other batches are stored as objects with tagged datetimes.
+The file operations that differ by platform (directory fsync, locking) come from `_posix` or
+`_windows`, chosen once at import.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import struct
+import sys
 import time
 import uuid
 import zlib
@@ -20,7 +23,14 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from netra_backend.compat import WINDOWS
+# The selector tests sys.platform, not compat.WINDOWS: mypy narrows only this form.
+if sys.platform == "win32":
+    from netra_backend.app.analytics.spool import _windows as os_files
+else:
+    from netra_backend.app.analytics.spool import _posix as os_files
+
+fsync_dir = os_files.fsync_dir
+lock_exclusively = os_files.lock_exclusively
 
 HEADER = struct.Struct("<4sII")  # magic, payload length, crc32(payload)
 MAGIC = b"NSP1"
@@ -125,29 +135,6 @@ def decode_rows(record_bytes: bytes) -> list[dict[str, Any]]:
         index = keys.index(key)
         columns[index] = [None if v is None else datetime.fromisoformat(v) for v in columns[index]]
     return [dict(zip(keys, values, strict=True)) for values in zip(*columns, strict=True)]
-
-
-def fsync_dir(path: Path) -> None:
-    """Make a new file's directory entry durable (POSIX; NTFS needs no such step)."""
-    if not WINDOWS:
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def lock_exclusively(handle: Any) -> None:
-    """Take a non-blocking exclusive lock on an open file; OSError when another holds it."""
-    if WINDOWS:
-        import importlib
-
-        msvcrt: Any = importlib.import_module("msvcrt")  # Any: its stubs exist only on Windows
-        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-    else:
-        import fcntl
-
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -1,24 +1,29 @@
 """Child processes in their own process group: spawn, identify by pid + create time, stop whole trees.
 
-POSIX: a new session, so the group can be signalled at once (SIGTERM, then SIGKILL). Windows:
-CREATE_NEW_PROCESS_GROUP, so CTRL_BREAK_EVENT reaches the child and its descendants; whatever
-survives the grace period is killed as a tree. Descendants that left the group are collected with
-psutil before signalling, so nothing the stack started is left holding a port.
+POSIX (`_posix`): a new session, so the group can be signalled at once (SIGTERM, then SIGKILL).
+Windows (`_windows`): CREATE_NEW_PROCESS_GROUP, so CTRL_BREAK_EVENT reaches the child and its
+descendants; whatever survives the grace period is killed as a tree. Descendants that left the
+group are collected with psutil before signalling, so nothing the stack started is left holding a
+port. The platform module is chosen once, here.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from netra_devtools.compat import WINDOWS
+# The selector tests sys.platform, not compat.WINDOWS: mypy narrows only this form.
+if sys.platform == "win32":
+    from netra_devtools.procs import _windows as os_procs
+else:
+    from netra_devtools.procs import _posix as os_procs
 
 STOP_GRACE_S = 10.0
 
@@ -68,12 +73,7 @@ def is_same_process(pid: int, started: float) -> bool:
 def own_group(*, detach: bool = False) -> dict[str, Any]:
     """Popen arguments for a child in its own process group: a terminal's Ctrl-C reaches only
     us, and we stop the child in order (the backend before the stores it writes to)."""
-    if WINDOWS:
-        flags = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
-        if detach:
-            flags |= subprocess.DETACHED_PROCESS  # type: ignore[attr-defined]
-        return {"creationflags": flags}
-    return {"start_new_session": True}  # own session and group: killpg reaches every child
+    return os_procs.own_group(detach=detach)
 
 
 def spawn(
@@ -105,20 +105,6 @@ def spawn(
             out.close()
 
 
-def _group_members(pgid: int) -> list[Any]:
-    """POSIX: the processes in group `pgid`, including children whose parent already exited."""
-    import psutil
-
-    if WINDOWS or pgid == os.getpgid(0):
-        return []
-    members = []
-    for proc in psutil.process_iter():
-        with contextlib.suppress(psutil.Error, OSError):
-            if os.getpgid(proc.pid) == pgid:
-                members.append(proc)
-    return members
-
-
 def _tree(pid: int) -> list[Any]:
     """`pid`, its descendants, and (POSIX) its group's members: spawn() makes pid the group id."""
     import psutil
@@ -127,29 +113,11 @@ def _tree(pid: int) -> list[Any]:
     with contextlib.suppress(psutil.NoSuchProcess):
         parent = psutil.Process(pid)
         found.update((p.pid, p) for p in [parent, *parent.children(recursive=True)])
-    for member in _group_members(pid):
+    for member in os_procs.group_members(pid):
         found.setdefault(member.pid, member)
         with contextlib.suppress(psutil.Error):
             found.update((c.pid, c) for c in member.children(recursive=True) if c.pid not in found)
     return list(found.values())
-
-
-def _signal_group(pid: int, *, hard: bool) -> None:
-    if WINDOWS:
-        if not hard:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.CTRL_BREAK_EVENT)  # type: ignore[attr-defined]
-        return
-    sig = signal.SIGKILL if hard else signal.SIGTERM
-    try:
-        pgid = os.getpgid(pid)
-    except ProcessLookupError:
-        pgid = pid  # the leader is gone; its group may live on
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        if pgid == os.getpgid(0):
-            os.kill(pid, sig)  # never signal our own group: this child did not come from spawn()
-        else:
-            os.killpg(pgid, sig)
 
 
 def stop_tree(pid: int, *, grace: float = STOP_GRACE_S) -> bool:
@@ -163,14 +131,14 @@ def stop_tree(pid: int, *, grace: float = STOP_GRACE_S) -> bool:
     procs = _tree(pid)
     if not procs:
         return True
-    _signal_group(pid, hard=False)
+    os_procs.signal_group(pid, hard=False)
     for proc in procs:
         with contextlib.suppress(psutil.Error, OSError):
-            if proc.pid != pid and (WINDOWS or os.getpgid(proc.pid) != pid):
+            if proc.pid != pid and os_procs.left_group(proc, pid):
                 proc.terminate()  # left the group (or Windows): signal it directly
     _gone, alive = psutil.wait_procs(procs, timeout=grace)
     if alive:
-        _signal_group(pid, hard=True)
+        os_procs.signal_group(pid, hard=True)
         for proc in alive:
             with contextlib.suppress(psutil.Error):
                 proc.kill()
@@ -202,11 +170,7 @@ def wait_gone(pid: int, timeout: float) -> bool:
 
 def request_stop(pid: int) -> None:
     """Ask a process (a detached launcher) to shut down cleanly: SIGTERM / CTRL_BREAK_EVENT."""
-    with contextlib.suppress(OSError):
-        if WINDOWS:
-            os.kill(pid, signal.CTRL_BREAK_EVENT)  # type: ignore[attr-defined]
-        else:
-            os.kill(pid, signal.SIGTERM)
+    os_procs.request_stop(pid)
 
 
 def _raise_interrupt(signum: int, frame: Any) -> None:
@@ -216,9 +180,8 @@ def _raise_interrupt(signum: int, frame: Any) -> None:
 @contextlib.contextmanager
 def termination_as_interrupt() -> Iterator[None]:
     """Within the block, SIGTERM (and CTRL_BREAK_EVENT on Windows) raise KeyboardInterrupt like Ctrl-C."""
-    names = ["SIGTERM", "SIGBREAK"] if WINDOWS else ["SIGTERM"]
     previous = {}
-    for name in names:
+    for name in os_procs.TERMINATION_SIGNALS:
         signum = getattr(signal, name, None)
         if signum is not None:
             previous[signum] = signal.signal(signum, _raise_interrupt)
@@ -232,9 +195,8 @@ def termination_as_interrupt() -> Iterator[None]:
 @contextlib.contextmanager
 def interrupts_deferred() -> Iterator[None]:
     """Within the block, Ctrl-C and SIGTERM are ignored, so a cleanup runs to its end."""
-    names = ["SIGINT", "SIGTERM", "SIGBREAK"] if WINDOWS else ["SIGINT", "SIGTERM"]
     previous = {}
-    for name in names:
+    for name in os_procs.INTERRUPT_SIGNALS:
         signum = getattr(signal, name, None)
         if signum is not None:
             previous[signum] = signal.signal(signum, signal.SIG_IGN)
