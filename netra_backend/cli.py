@@ -9,6 +9,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from netra_backend.errors import BadInputError, NetraBackendError
 from netra_backend.redact import mask_secrets
 
 if TYPE_CHECKING:  # kept off the import path: scripts' fast paths start with this module
@@ -21,12 +22,12 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
-class UsageError(Exception):
-    """Bad usage or bad input: the CLI exits 2 with one line."""
+class UsageError(BadInputError):
+    """Bad usage on the command line itself: the CLI exits 2 with one line."""
 
 
-class ProblemFound(Exception):
-    """A check failed or the work could not be done: the CLI exits 1 with one line."""
+class ProblemFound(NetraBackendError):
+    """A command found a problem or could not do its work: the CLI exits 1 with one line."""
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -75,21 +76,23 @@ def error(message: str) -> None:
 
 
 def run_cli(work: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None) -> int:
-    """Run a command's work and map exceptions to the exit-code contract."""
+    """Run a command's work and map exceptions to the exit-code contract.
+
+    The one place that does: an error of ours (netra_backend.errors, netra_devtools.errors)
+    carries its exit code (1 failed, 2 bad input); anything else is 1, with its type named.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
     verbose = "--verbose" in args
     try:
         return work(args)
-    except UsageError as exc:
-        error(str(exc))
-        return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except ProblemFound as exc:
-        error(str(exc))
-        return EXIT_PROBLEM
-    except Exception as exc:  # the edge: anything else is one line, traceback on --verbose
+    except Exception as exc:  # the edge: one line each, a traceback only with --verbose
+        code = getattr(type(exc), "exit_code", None)
+        if isinstance(code, int):  # expected: its message is the whole story
+            error(str(exc))
+            return code
         if verbose:
             import traceback
 

@@ -65,3 +65,18 @@ def test_parser_errors_become_usage_errors() -> None:
     parser.add_argument("--port", type=cli.port_number)
     with pytest.raises(cli.UsageError):
         parser.parse_args(["--port", "abc"])
+
+
+def test_errors_of_both_packages_carry_their_exit_code(capsys) -> None:
+    from netra_backend.errors import BadInputError, NetraBackendError
+    from netra_devtools.errors import BadInput, NetraDevtoolsError
+
+    class PortHeld(NetraDevtoolsError):
+        pass
+
+    cases = [(PortHeld("held"), 1), (BadInput("bad"), 2), (NetraBackendError("x"), 1)]
+    cases.append((BadInputError("DATABASE_URL is empty"), 2))
+    for exc, code in cases:
+        assert cli.run_cli(_work_raising(exc), []) == code
+        err = capsys.readouterr().err
+        assert err == f"error: {exc}\n"
