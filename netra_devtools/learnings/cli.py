@@ -87,6 +87,14 @@ def build_parser() -> ArgumentParser:
     check.add_argument(
         "--skip-references", action="store_true", help="do not require related files/tests to exist"
     )
+    check.add_argument(
+        "--corpus",
+        type=Path,
+        help="corpus directory with heldout.tsv and clean/ (default tests/data/corpus)",
+    )
+    check.add_argument(
+        "--skip-corpus", action="store_true", help="do not measure recall on the corpus"
+    )
     return parser
 
 
@@ -100,8 +108,12 @@ def _work(argv: Sequence[str] | None) -> int:
 
         return run_introspection(ns)
     from netra_devtools.learnings.catalog_check import check_catalog
+    from netra_devtools.learnings.corpus import CORPUS_DIR
 
-    return check_catalog(write_docs=ns.write_docs, skip_references=ns.skip_references)
+    corpus = None if ns.skip_corpus else (ns.corpus or CORPUS_DIR)
+    return check_catalog(
+        write_docs=ns.write_docs, skip_references=ns.skip_references, corpus=corpus
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
