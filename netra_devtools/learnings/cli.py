@@ -82,6 +82,12 @@ def build_parser() -> ArgumentParser:
     introspect.add_argument(
         "--learnings", type=Path, help="catalog directory (default SPEC/learnings)"
     )
+    introspect.add_argument(
+        "--engine",
+        choices=("auto", "hyperscan", "re2"),
+        help="scanning engine (default: NETRA_INTROSPECT_ENGINE, else auto: hyperscan if it "
+        "imports, else RE2)",
+    )
     check = add_command(commands, "check", summary="validate the catalog", doc=CHECK_DOC)
     check.add_argument("--write-docs", action="store_true", help="regenerate docs/learnings.md")
     check.add_argument(
