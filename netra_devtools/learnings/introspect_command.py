@@ -104,17 +104,21 @@ def _open_sources(args: argparse.Namespace) -> list[Any]:
         ) from None
 
     if sdk_error is not None:
-        source.chunks = _explain_failure(source.chunks, f"Docker SDK: {sdk_error}")
+        context = None if _no_source_asked(args) else f"Docker SDK: {sdk_error}"
+        source.chunks = _explain_failure(source.chunks, context)
     return [source]
 
 
-def _explain_failure(chunks: Iterator[bytes], context: str) -> Iterator[bytes]:
-    """Prefix a failing CLI fallback's error with why the SDK source was not used."""
+def _explain_failure(chunks: Iterator[bytes], context: str | None) -> Iterator[bytes]:
+    """A failing CLI fallback says why the SDK was not used; for the bare command (`context`
+    None: no engine, no source named) it names the other ways to give input instead."""
     from netra_devtools.docker.sources import SourceError
 
     try:
         yield from chunks
     except SourceError as exc:
+        if context is None:
+            raise SourceError(NO_INPUT) from None
         raise SourceError(f"{context}; compose CLI fallback: {exc}") from None
 
 

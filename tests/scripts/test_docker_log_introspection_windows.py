@@ -209,10 +209,22 @@ def test_ctrl_c_exits_130() -> None:
             process.wait(10)
 
 
-def test_bare_command_without_docker_names_the_three_ways_to_give_input(tmp_path: Path) -> None:
-    bin_dir = tmp_path / "bin"  # a PATH with python only: no docker or docker-compose CLI
+@pytest.mark.parametrize("compose_cli", [False, True], ids=["no-cli", "cli-without-engine"])
+def test_bare_command_without_docker_names_the_three_ways_to_give_input(
+    tmp_path: Path, compose_cli: bool
+) -> None:
+    bin_dir = tmp_path / "bin"  # a PATH with python, and the compose CLI but no engine behind it
     bin_dir.mkdir()
     (bin_dir / "python").symlink_to(sys.executable)
+    if compose_cli:
+        import shutil
+
+        from tests.conftest import service_missing
+
+        found = shutil.which("docker-compose")
+        if found is None:
+            service_missing("docker-compose (the compose CLI) is not installed")
+        (bin_dir / "docker-compose").symlink_to(found)
     env = {
         **os.environ,
         "DOCKER_HOST": f"unix://{tmp_path}/gone.sock",
