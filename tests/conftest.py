@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.markers import MARKERS, markers_for
+
 DATA_DIR = Path(__file__).parent / "data"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,6 +27,20 @@ def service_missing(reason: str) -> None:
     if os.environ.get("NETRA_REQUIRE_SERVICES") == "1":
         pytest.fail(f"required service missing (NETRA_REQUIRE_SERVICES=1): {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Declare the suite's markers (tests/support/markers.py), the one list of them."""
+    for name, description in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {description}")
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects anything
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test by its directory (and `docker` by the engine fixture it requests)."""
+    for item in items:
+        for name in markers_for(item.path, getattr(item, "fixturenames", ())):
+            item.add_marker(name)
 
 
 @pytest.fixture(scope="session")

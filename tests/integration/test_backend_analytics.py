@@ -16,8 +16,6 @@ from netra_backend.app.analytics.fallback import MemoryFallback
 from netra_devtools.services import faults
 from tests.conftest import service_missing
 
-pytestmark = pytest.mark.integration
-
 
 def _require_chdb() -> None:
     """The embedded ClickHouse engine; missing is a skip, or a failure under NETRA_REQUIRE_SERVICES=1."""

@@ -12,8 +12,6 @@ from netra_backend.app.db.models import Base
 from netra_devtools.services.backend import start_backend
 from tests.conftest import service_missing
 
-pytestmark = pytest.mark.integration
-
 
 def _require_chdb() -> None:
     """The embedded ClickHouse engine; missing is a skip, or a failure under NETRA_REQUIRE_SERVICES=1."""

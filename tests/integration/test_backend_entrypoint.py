@@ -12,7 +12,6 @@ import pytest
 
 from netra_devtools.services import faults
 
-pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "Top-Secret-99x"
 

@@ -14,8 +14,6 @@ from netra_devtools.cli import ProblemFound
 from netra_devtools.launcher import compose, compose_mode, control
 from netra_devtools.state import load_state
 
-pytestmark = [pytest.mark.integration, pytest.mark.docker]
-
 # sh as PID 1 ignores SIGTERM; the trap makes `down` fast instead of waiting 10 s per container.
 _LONG_RUNNING = "trap 'exit 0' TERM; {body} sleep 3600 & wait"
 

@@ -89,9 +89,6 @@ def project(docker_client: Any, busybox_image: str) -> Iterator[str]:
         container.remove(force=True)
 
 
-pytestmark = [pytest.mark.integration, pytest.mark.docker]
-
-
 def test_findings_per_compose_service_with_line_numbers(docker_host: str, project: str) -> None:
     result = _introspect(docker_host, "--project", project, "--json")
     assert result.returncode == 1, result.stderr

@@ -24,8 +24,6 @@ from netra_devtools.services.postgres import free_port
 from netra_devtools.state import load_state
 from tests.conftest import service_missing
 
-pytestmark = pytest.mark.integration
-
 # Serves /health/ready after a short start-up, with a child process that listens too (the
 # reloader-style grandchild that must not survive Ctrl-C). Fails when DATABASE_URL is missing.
 _STAND_IN = r"""

@@ -9,14 +9,11 @@ import pytest
 from netra_devtools.cli import ProblemFound
 from netra_devtools.launcher.run import COMPOSE_FILE, UpOptions, choose_mode
 
-pytestmark = pytest.mark.integration
-
 
 def _opts(tmp_path: Path, **kwargs: object) -> UpOptions:
     return UpOptions(root=tmp_path / ".netra", **kwargs)  # type: ignore[arg-type]
 
 
-@pytest.mark.docker
 def test_auto_picks_local_and_names_the_images_it_cannot_get(
     tmp_path: Path, docker_host: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -29,7 +26,6 @@ def test_auto_picks_local_and_names_the_images_it_cannot_get(
     assert "\n" not in why
 
 
-@pytest.mark.docker
 def test_compose_demanded_without_images_fails_with_the_reason(
     tmp_path: Path, docker_host: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -38,7 +34,6 @@ def test_compose_demanded_without_images_fails_with_the_reason(
         choose_mode(_opts(tmp_path, mode="compose", profiles=["full"]))
 
 
-@pytest.mark.docker
 def test_auto_picks_compose_when_every_image_is_present(
     tmp_path: Path, docker_host: str, busybox_image: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -73,7 +68,6 @@ def test_local_requested_never_asks_docker(tmp_path: Path, monkeypatch: pytest.M
     )
 
 
-@pytest.mark.docker
 def test_a_backend_image_built_before_does_not_need_its_base_image(
     tmp_path: Path,
     docker_host: str,
@@ -92,7 +86,6 @@ def test_a_backend_image_built_before_does_not_need_its_base_image(
     assert why.endswith("(no registry?): postgres:16-alpine")
 
 
-@pytest.mark.docker
 def test_up_in_compose_mode_detached_records_the_project_and_down_removes_it(
     tmp_path: Path,
     docker_host: str,

@@ -16,7 +16,6 @@ import pytest
 from netra_devtools.compat import LINUX, WINDOWS, is_root
 from netra_devtools.ports import diagnose
 
-pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 
 

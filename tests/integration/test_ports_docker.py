@@ -13,8 +13,6 @@ import pytest
 from netra_devtools.ports import diagnose, free
 from netra_devtools.ports._docker import container_for_port
 
-pytestmark = [pytest.mark.integration, pytest.mark.docker]
-
 
 @pytest.fixture
 def published_container(

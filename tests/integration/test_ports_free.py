@@ -17,8 +17,6 @@ from netra_devtools.compat import WINDOWS, is_root
 from netra_devtools.ports import diagnose, free
 from netra_devtools.ports._free import execute, plan_free, signal_if_same
 
-pytestmark = pytest.mark.integration
-
 # A Django/werkzeug-style reloader: the parent re-runs its own argv with RUN_MAIN=true and
 # respawns the child whenever it exits; only the child listens.
 RELOADER_APP = """

@@ -11,10 +11,7 @@ import pytest
 
 from netra_devtools.compat import WINDOWS
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(WINDOWS, reason="RLIMIT_FSIZE is POSIX"),
-]
+pytestmark = pytest.mark.skipif(WINDOWS, reason="RLIMIT_FSIZE is POSIX")
 
 DISK_FULL_CHILD = """
 import json, resource, signal, sys

@@ -9,11 +9,7 @@ import pytest
 
 from netra_devtools.compat import WINDOWS
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.windows,
-    pytest.mark.skipif(not WINDOWS, reason="netsh exists only on Windows"),
-]
+pytestmark = pytest.mark.skipif(not WINDOWS, reason="netsh exists only on Windows")
 
 
 def test_live_excluded_ranges_parse() -> None:
