@@ -17,21 +17,14 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from netra_backend.cli import (
-    ProblemFound,
-    UsageError,
-    ip_address,
-    make_parser,
-    port_number,
-    run_cli,
-)
+from netra_backend.cli import ip_address, make_parser, port_number, run_cli
 
 APP = "netra_backend.app.main:app"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def _work(argv: Sequence[str] | None) -> int:
-    from netra_backend.app.config import SettingsError, load_settings
+    from netra_backend.app.config import load_settings
 
     parser = make_parser(__doc__, prog="python -m netra_backend")
     parser.add_argument("--host", type=ip_address, help="address to listen on (NETRA_HOST)")
@@ -39,10 +32,7 @@ def _work(argv: Sequence[str] | None) -> int:
     parser.add_argument("--reload", action="store_true", help="restart on code changes (dev)")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
     args = parser.parse_args(argv)
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        raise UsageError(str(exc)) from None
+    settings = load_settings()  # SettingsError: bad input, exit 2
     logging.basicConfig(level=args.log_level.upper(), format=LOG_FORMAT, stream=sys.stderr)
     check_database(settings)
 
@@ -66,14 +56,12 @@ def _work(argv: Sequence[str] | None) -> int:
 
 
 def check_database(settings: object) -> None:
-    """Bounded retries against DATABASE_URL; ProblemFound with one line when it stays away."""
-    from netra_backend.app.db.database_manager import DatabaseManager, DatabaseUnavailable
+    """Bounded retries against DATABASE_URL; DatabaseUnavailable (one line) when it stays away."""
+    from netra_backend.app.db.database_manager import DatabaseManager
 
     db = DatabaseManager(settings)  # type: ignore[arg-type]
     try:
         db.wait_until_connected()
-    except DatabaseUnavailable as exc:
-        raise ProblemFound(str(exc)) from None
     finally:
         db.dispose()
 

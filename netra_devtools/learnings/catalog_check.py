@@ -10,9 +10,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from netra_devtools.cli import ProblemFound
 from netra_devtools.learnings import REPO_ROOT, SPEC_DIR, load_catalog
-from netra_devtools.learnings.model import CatalogInvalid, LearningError
+from netra_devtools.learnings.model import CatalogInvalid
 from netra_devtools.learnings.render import render_markdown
 from netra_devtools.learnings.validate import validate_catalog
 
@@ -34,16 +33,13 @@ def xsd_problems(spec_dir: Path) -> list[str]:
 
 
 def check_catalog(*, write_docs: bool = False, skip_references: bool = False) -> int:
-    """Validate the catalog and the rendered docs; ProblemFound lists how many problems."""
+    """Validate the catalog and the rendered docs; CatalogInvalid lists every problem."""
+    catalog = load_catalog(SPEC_DIR)  # LearningError: a file that does not load, exit 1
+    problems = xsd_problems(SPEC_DIR)
     try:
-        catalog = load_catalog(SPEC_DIR)
-        problems = xsd_problems(SPEC_DIR)
-        try:
-            validate_catalog(catalog, REPO_ROOT, references=not skip_references)
-        except CatalogInvalid as exc:
-            problems += exc.problems
-    except LearningError as exc:
-        raise ProblemFound(str(exc)) from None
+        validate_catalog(catalog, REPO_ROOT, references=not skip_references)
+    except CatalogInvalid as exc:
+        problems += exc.problems
     for problem in problems:
         print(f"problem: {problem}", file=sys.stderr)
     rendered = render_markdown(catalog, relative_to=str(REPO_ROOT))
@@ -60,7 +56,7 @@ def check_catalog(*, write_docs: bool = False, skip_references: bool = False) ->
             file=sys.stderr,
         )
     if problems:
-        raise ProblemFound(f"{len(problems)} problem(s) in SPEC/learnings (listed above)")
+        raise CatalogInvalid(problems)
     print(
         f"{len(catalog.learnings)} learnings, {len(catalog.signatures)} signatures: all checks passed"
     )

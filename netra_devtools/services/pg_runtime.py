@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from netra_devtools.compat import is_root
+from netra_devtools.errors import NetraDevtoolsError
 
 # The selector tests sys.platform, not compat.WINDOWS: mypy narrows only this form.
 if sys.platform == "win32":
@@ -30,7 +31,7 @@ chown_tree = os_pg.chown_tree
 popen_as = os_pg.popen_as
 
 
-class PostgresUnavailable(RuntimeError):
+class PostgresUnavailable(NetraDevtoolsError, RuntimeError):
     """No way to run PostgreSQL here; the message names both ways to get one."""
 
 

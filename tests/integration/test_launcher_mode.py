@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from netra_devtools.cli import ProblemFound
+from netra_devtools.errors import StackError
 from netra_devtools.launcher.run import COMPOSE_FILE, UpOptions, choose_mode
 
 
@@ -30,7 +30,7 @@ def test_compose_demanded_without_images_fails_with_the_reason(
     tmp_path: Path, docker_host: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DOCKER_HOST", docker_host)
-    with pytest.raises(ProblemFound, match="compose mode unavailable: images neither present"):
+    with pytest.raises(StackError, match="compose mode unavailable: images neither present"):
         choose_mode(_opts(tmp_path, mode="compose", profiles=["full"]))
 
 
@@ -117,7 +117,7 @@ def test_up_in_compose_mode_detached_records_the_project_and_down_removes_it(
         text = out.export_text()
         assert "mode        compose     Docker engine reachable" in text
         assert load_state(opts.root)["compose"]["project"] == opts.project
-        with pytest.raises(ProblemFound, match=f"compose project {opts.project} is recorded"):
+        with pytest.raises(StackError, match=f"compose project {opts.project} is recorded"):
             run.up(opts, out)
     finally:
         assert control.down(opts.root) == [f"compose project {opts.project} taken down"]
