@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from netra_devtools.compat import WINDOWS
+from tests.support.skips import by_design
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "docker_log_introspection_windows.py"
@@ -111,7 +112,7 @@ def test_help_is_the_docstring_with_a_sample_run() -> None:
     assert "Sample run" in result.stdout and "--follow" in result.stdout
 
 
-@pytest.mark.skipif(WINDOWS, reason="SIGINT delivery to a child differs on Windows")
+@by_design(WINDOWS, "SIGINT delivery to a child differs on Windows")
 def test_ctrl_c_exits_130() -> None:
     process = subprocess.Popen(
         [sys.executable, str(SCRIPT), "--file", "-", "--follow"],
