@@ -125,7 +125,7 @@ def stack_rows() -> list[dict[str, Any]]:
             f"{what}, {kind}, vs starting its PostgreSQL directly",
             round(statistics.median(ours), 2), round(statistics.median(anchor), 2), "s",
             at_most(WARM_GOAL_S, "s") if kind == "warm" else None,  # cold: recorded
-            "invoke dev --mode local --detach (then invoke down)",
+            "invoke dev --mode local --detach; invoke down",
         ))  # fmt: skip
     return rows
 
