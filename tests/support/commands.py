@@ -39,7 +39,7 @@ _SPAN = re.compile(r"`([^`\n]+)`")
 VALUES = {"P": "8000", "PORT": "8000", "BUSY_PORT": "8000", "FREE_PORT": "8001", "FILE": "app.log",
           "FILE...": "app.log", "DIR": "logs"}  # fmt: skip
 # a placeholder standing for a word of the command itself: the line is a generic form
-GENERIC = re.compile(r"<[^>]+>|^([A-Z][A-Z_]+(\.\.\.)?|\w+_NAME|\.\.\.)$")
+GENERIC = re.compile(r"<[^>]+>|\.\.\.$|^([A-Z][A-Z_]+|\w+_NAME)$")
 # tools that insert a subcommand when none is given (their _work does it, as here)
 DEFAULT_COMMANDS = {"netra_devtools.launcher": "up", "netra_devtools.learnings": "check"}
 
