@@ -25,6 +25,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from benchmarks._timing import Goal, at_least_x, at_most, equal, row
+
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "docker_log_introspection_windows.py"
 REPEATS = 5
@@ -130,17 +132,14 @@ def follow_latency(argv: Sequence[str], line: bytes, expect: bytes) -> list[floa
 
 
 def _row(
-    measurement: str, ours: float | None, anchor: float | None, unit: str, goal: str, met: bool
+    measurement: str,
+    ours: float | None,
+    anchor: float | None,
+    unit: str,
+    goal: Goal,
+    anchor_missing: str = "",
 ) -> dict[str, object]:
-    return {
-        "measurement": measurement,
-        "ours": ours,
-        "anchor": anchor,
-        "unit": unit,
-        "goal": goal,
-        "met": met,
-        "command": COMMAND,
-    }
+    return row(measurement, ours, anchor, unit, goal, COMMAND, anchor_missing=anchor_missing)
 
 
 def _throughput_rows(tmp: Path) -> list[dict[str, object]]:
@@ -179,18 +178,18 @@ def _throughput_rows(tmp: Path) -> list[dict[str, object]]:
         ("GNU grep -E -c -f <patterns as ERE>, LC_ALL=C", "grep", "GNU grep"),
     ):
         anchor = rate(key)
-        missing = "" if anchor else f" (anchor missing: {anchor_name} not installed)"
+        missing = "" if anchor else anchor_name
         for engine, ours in (("hyperscan", hs), ("re2", re2_rate)):
             if key != "rg" and engine == "re2":
                 continue
             rows.append(
                 _row(
-                    f"introspect --json, {engine} engine, whole process, {mb:.0f} MB compose log, 0.1 % errors, vs {label}{missing}",
+                    f"introspect --json, {engine} engine, whole process, {mb:.0f} MB compose log, 0.1 % errors, vs {label}",
                     ours,
                     anchor,
                     "MB/s, median of 5 interleaved (wall time of each whole process)",
-                    "ours >= 0.5 x anchor",
-                    bool(anchor and ours and ours >= 0.5 * anchor),
+                    at_least_x(0.5),
+                    missing,
                 )
             )
     found, counted = runs["hs"][0][1], (runs["rg"][0][1] if runs["rg"] else None)
@@ -200,8 +199,8 @@ def _throughput_rows(tmp: Path) -> list[dict[str, object]]:
             found,
             counted,
             "lines",
-            "equal",
-            found == counted,
+            equal(),
+            "" if counted is not None else "ripgrep",
         )
     )
     return rows
@@ -210,7 +209,7 @@ def _throughput_rows(tmp: Path) -> list[dict[str, object]]:
 def _memory_rows(tmp: Path) -> list[dict[str, object]]:
     big_mb = float(os.environ.get("NETRA_BENCH_INTROSPECTION_BIG_MB", "1000"))
     if not Path("/proc/self/status").exists():
-        return [_row("peak memory (needs /proc)", None, None, "MiB", "<= 64 MiB", False)]
+        return [_row("peak memory (needs /proc)", None, None, "MiB", at_most(64, "MiB"))]
     log = tmp / "huge.log"
     write_log(log, big_mb)
     mb = log.stat().st_size / 1e6
@@ -232,16 +231,14 @@ def _memory_rows(tmp: Path) -> list[dict[str, object]]:
             round(memory["VmHWM"], 1),
             None,
             "MiB",
-            "<= 64 MiB",
-            memory["VmHWM"] <= 64,
+            at_most(64, "MiB"),
         ),
         _row(
             f"anonymous memory (RssAnon) at the end of {what}",
             round(memory["RssAnon"], 1),
             None,
             "MiB",
-            "<= 64 MiB",
-            memory["RssAnon"] <= 64,
+            at_most(64, "MiB"),
         ),
     ]
 
@@ -259,15 +256,14 @@ def _follow_row() -> dict[str, object]:
         if rg
         else []
     )
-    ours_ms = round(statistics.median(ours) * 1000, 2)
     return _row(
-        f"--follow latency, line written to stdin -> finding read (median of {FOLLOW_SAMPLES}; max {max(ours) * 1000:.1f} ms) vs rg --line-buffered"
-        + ("" if rg else " (anchor missing: ripgrep not installed)"),
-        ours_ms,
-        round(statistics.median(anchor) * 1000, 2) if anchor else None,
+        f"--follow latency, line written to stdin -> finding read (the slowest of {FOLLOW_SAMPLES}; "
+        f"median {statistics.median(ours) * 1000:.2f} ms) vs rg --line-buffered (its slowest)",
+        round(max(ours) * 1000, 2),
+        round(max(anchor) * 1000, 2) if anchor else None,
         "ms",
-        "< 100 ms (max too)",
-        max(ours) < 0.1,
+        at_most(100, "ms", "< 100 ms, the slowest sample"),
+        "" if rg else "ripgrep",
     )
 
 
@@ -284,5 +280,5 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["--memory"]:
         print(json.dumps(scan_memory(sys.argv[2])))
     else:
-        for row in run():
-            print(json.dumps(row))
+        for each in run():
+            print(json.dumps(each))

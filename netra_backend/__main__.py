@@ -17,32 +17,27 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from netra_backend.cli import (
-    ProblemFound,
-    UsageError,
-    ip_address,
-    make_parser,
-    port_number,
-    run_cli,
-)
+from netra_backend.cli import ArgumentParser, ip_address, make_parser, port_number, run_cli
 
 APP = "netra_backend.app.main:app"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def _work(argv: Sequence[str] | None) -> int:
-    from netra_backend.app.config import SettingsError, load_settings
-
+def build_parser() -> ArgumentParser:
+    """The backend's options."""
     parser = make_parser(__doc__, prog="python -m netra_backend")
     parser.add_argument("--host", type=ip_address, help="address to listen on (NETRA_HOST)")
     parser.add_argument("--port", type=port_number, help="port to listen on (NETRA_PORT)")
     parser.add_argument("--reload", action="store_true", help="restart on code changes (dev)")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
-    args = parser.parse_args(argv)
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        raise UsageError(str(exc)) from None
+    return parser
+
+
+def _work(argv: Sequence[str] | None) -> int:
+    from netra_backend.app.config import load_settings
+
+    args = build_parser().parse_args(argv)
+    settings = load_settings()  # SettingsError: bad input, exit 2
     logging.basicConfig(level=args.log_level.upper(), format=LOG_FORMAT, stream=sys.stderr)
     check_database(settings)
 
@@ -66,14 +61,12 @@ def _work(argv: Sequence[str] | None) -> int:
 
 
 def check_database(settings: object) -> None:
-    """Bounded retries against DATABASE_URL; ProblemFound with one line when it stays away."""
-    from netra_backend.app.db.database_manager import DatabaseManager, DatabaseUnavailable
+    """Bounded retries against DATABASE_URL; DatabaseUnavailable (one line) when it stays away."""
+    from netra_backend.app.db.database_manager import DatabaseManager
 
     db = DatabaseManager(settings)  # type: ignore[arg-type]
     try:
         db.wait_until_connected()
-    except DatabaseUnavailable as exc:
-        raise ProblemFound(str(exc)) from None
     finally:
         db.dispose()
 

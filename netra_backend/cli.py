@@ -89,13 +89,13 @@ def run_cli(work: Callable[[Sequence[str] | None], int], argv: Sequence[str] | N
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:  # the edge: one line each, a traceback only with --verbose
-        code = getattr(type(exc), "exit_code", None)
-        if isinstance(code, int):  # expected: its message is the whole story
-            error(str(exc))
-            return code
         if verbose:
             import traceback
 
             traceback.print_exc()
+        code = getattr(type(exc), "exit_code", None)
+        if isinstance(code, int):  # expected: its message is the whole story
+            error(str(exc))
+            return code
         error(f"{type(exc).__name__}: {exc}")
         return EXIT_PROBLEM

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from netra_backend.errors import BadInputError
 from netra_backend.redact import mask_secrets, mask_url
 
 
@@ -25,7 +26,7 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
-class SettingsError(ValueError):
+class SettingsError(BadInputError, ValueError):
     """The environment is malformed; the message is one line naming the variable."""
 
 

@@ -111,15 +111,11 @@ def _spool(args: Any) -> int:
     if args.discard:
         _confirm(args, before)
     action = "drain" if args.drain else "discard"
-    try:
-        results = spool_admin.act(
-            directory, action, clickhouse_url=args.url or os.environ.get("CLICKHOUSE_URL"),
-            timeout=args.timeout,
-        )  # fmt: skip
-    except spool_admin.SpoolAdminError as exc:
-        raise ProblemFound(str(exc)) from None
-    except ValueError as exc:  # e.g. a malformed --url (SettingsError)
-        raise UsageError(str(exc)) from None
+    # SpoolAdminError: exit 1; a malformed --url (SettingsError): exit 2
+    results = spool_admin.act(
+        directory, action, clickhouse_url=args.url or os.environ.get("CLICKHOUSE_URL"),
+        timeout=args.timeout,
+    )  # fmt: skip
     after = spool_admin.status(directory)
     if args.json:
         print(json.dumps({"action": action, "results": results, "status": after}, default=str))
@@ -158,16 +154,10 @@ def _check(args: Any) -> int:
     if args.spool_max_rows is not None and args.spool_max_rows < 1:
         raise UsageError("--spool-max-rows must be at least 1")
     from netra_backend.redact import mask_url
-    from netra_devtools.analytics.check import CheckError, check
+    from netra_devtools.analytics.check import check
 
-    try:
-        results, url = check(
-            scenarios, args.events, args.url, args.database_url, args.spool_max_rows
-        )
-    except CheckError as exc:
-        raise ProblemFound(str(exc)) from None
-    except ValueError as exc:  # a malformed --url / --database-url
-        raise UsageError(str(exc)) from None
+    # CheckError: exit 1; a malformed --url / --database-url (BadInput): exit 2
+    results, url = check(scenarios, args.events, args.url, args.database_url, args.spool_max_rows)
     sent, stored = sum(r.sent for r in results), sum(r.stored for r in results)
     lost = sent - stored
     if args.json:

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from netra_backend.redact import mask_secrets, mask_url
+from netra_devtools.errors import NetraDevtoolsError
 
 DRAIN_TIMEOUT_S = 30.0
 
 
-class SpoolAdminError(RuntimeError):
+class SpoolAdminError(NetraDevtoolsError, RuntimeError):
     """A drain or discard could not be done; the message says why (secrets masked)."""
 
 

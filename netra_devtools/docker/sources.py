@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from netra_devtools.errors import NetraDevtoolsError
 from netra_devtools.learnings.lines import Readable, iter_chunks
 
 PROJECT_LABEL = "com.docker.compose.project"
@@ -30,7 +31,7 @@ _RELATIVE = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-class SourceError(Exception):
+class SourceError(NetraDevtoolsError):
     """A log source cannot be opened (no such file, no such project, no compose CLI)."""
 
 

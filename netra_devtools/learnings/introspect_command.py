@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from netra_devtools.cli import ProblemFound, UsageError
+from netra_devtools.errors import BadInput
 from netra_devtools.learnings.engines import EngineUnavailable
 from netra_devtools.learnings.introspect import Finding, Summary, follow_sources, scan_sources
 from netra_devtools.learnings.matcher import Matcher
@@ -18,29 +17,16 @@ from netra_devtools.learnings.matcher import Matcher
 EXIT_FOUND = 1
 
 
-@contextlib.contextmanager
-def _problems_as_exit_codes() -> Iterator[None]:
-    """Library exceptions → the CLI contract: bad input 2, anything that failed 1."""
-    from netra_devtools.docker import EngineNotFound
-    from netra_devtools.docker.sources import SourceError
-    from netra_devtools.learnings.model import LearningError
-
-    try:
-        yield
-    except (SourceError, EngineNotFound, LearningError) as exc:
-        raise ProblemFound(str(exc)) from None
-
-
 def _check_usage(args: argparse.Namespace) -> None:
     a = vars(args)
     if a["file"] and (a["project"] or a["service"] or a["since"] or a["via"] != "auto"):
-        raise UsageError("--file cannot be combined with --project/--service/--since/--via")
+        raise BadInput("--file cannot be combined with --project/--service/--since/--via")
     if a["max_findings"] is not None and a["max_findings"] < 1:
-        raise UsageError("--max-findings must be at least 1")
+        raise BadInput("--max-findings must be at least 1")
     if a["timeout"] is not None and a["timeout"] <= 0:
-        raise UsageError("--timeout must be positive")
+        raise BadInput("--timeout must be positive")
     if a["learnings"] is not None and not a["learnings"].is_dir():
-        raise UsageError(f"--learnings: not a directory: {a['learnings']}")
+        raise BadInput(f"--learnings: not a directory: {a['learnings']}")
 
 
 NO_INPUT = (
@@ -72,13 +58,13 @@ def _open_sources(args: argparse.Namespace) -> list[Any]:
     if a["file"]:
         try:
             return [src.file_source(a["file"])]
-        except src.SourceError as exc:
-            raise UsageError(str(exc)) from None
+        except src.SourceError as exc:  # a --file that cannot be read is bad input
+            raise BadInput(str(exc)) from None
     project = a["project"] or default_project()
     try:
         since = src.parse_since(a["since"]) if a["since"] else None
     except ValueError as exc:
-        raise UsageError(str(exc)) from None
+        raise BadInput(str(exc)) from None
     sdk_error = None
     if a["via"] in ("auto", "sdk"):
         try:
@@ -98,8 +84,8 @@ def _open_sources(args: argparse.Namespace) -> list[Any]:
         )
     except src.SourceError as exc:
         if sdk_error is not None and _no_source_asked(args):
-            raise ProblemFound(NO_INPUT) from None
-        raise ProblemFound(
+            raise src.SourceError(NO_INPUT) from None
+        raise src.SourceError(
             f"Docker SDK: {sdk_error}; compose CLI fallback: {exc}" if sdk_error else str(exc)
         ) from None
 
@@ -147,37 +133,36 @@ def run_introspection(args: argparse.Namespace, out: TextIO | None = None) -> in
     _check_usage(args)
     a = vars(args)
     summary = Summary()
-    with _problems_as_exit_codes():
-        catalog = load_catalog(a["learnings"] or SPEC_DIR)
-        try:
-            matcher = Matcher(catalog.signatures, engine=a["engine"])
-        except EngineUnavailable as exc:
-            raise UsageError(str(exc)) from None
-        sources = _open_sources(args)
-        findings: Iterator[Finding]
-        if a["follow"]:
-            findings = follow_sources(
-                matcher,
-                sources,
-                summary,
-                max_findings=a["max_findings"],
-                timeout=a["timeout"],
-            )
-        else:
-            findings = scan_sources(matcher, sources, summary)
-            if a["max_findings"] is not None:
-                findings = _limit(findings, a["max_findings"])
-        if a["json"] and a["follow"]:
-            report.write_json_lines(findings, catalog, out)
-        elif a["json"]:
-            report.write_json(findings, summary, catalog, out)
-        elif a["follow"]:
-            for finding in findings:
-                report.write_finding_line(finding, catalog, out)
-        else:
-            for _ in findings:
-                pass
-            report.render_table(summary, catalog, out)
+    catalog = load_catalog(a["learnings"] or SPEC_DIR)
+    try:
+        matcher = Matcher(catalog.signatures, engine=a["engine"])
+    except EngineUnavailable as exc:
+        raise BadInput(str(exc)) from None
+    sources = _open_sources(args)
+    findings: Iterator[Finding]
+    if a["follow"]:
+        findings = follow_sources(
+            matcher,
+            sources,
+            summary,
+            max_findings=a["max_findings"],
+            timeout=a["timeout"],
+        )
+    else:
+        findings = scan_sources(matcher, sources, summary)
+        if a["max_findings"] is not None:
+            findings = _limit(findings, a["max_findings"])
+    if a["json"] and a["follow"]:
+        report.write_json_lines(findings, catalog, out)
+    elif a["json"]:
+        report.write_json(findings, summary, catalog, out)
+    elif a["follow"]:
+        for finding in findings:
+            report.write_finding_line(finding, catalog, out)
+    else:
+        for _ in findings:
+            pass
+        report.render_table(summary, catalog, out)
     return EXIT_FOUND if summary.findings else 0
 
 

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import logging
 import sys
-import traceback
 from collections.abc import Sequence
 
 from netra_backend.redact import mask_url
-from netra_devtools.cli import ArgumentParser, ProblemFound, make_parser, run_cli
+from netra_devtools.cli import ArgumentParser, make_parser, run_cli
 
 
 def build_parser() -> ArgumentParser:
@@ -43,12 +42,7 @@ def _work(argv: Sequence[str] | None) -> int:
     direction = "downgrading" if args.downgrade else "migrating"
     wanted = args.revision or ("-1" if args.downgrade else "head")
     print(f"{direction} {mask_url(target.url)} (from {target.source}) to {wanted}", flush=True)
-    try:
-        version = migrate(target.url, revision=args.revision, downgrade=args.downgrade)
-    except ProblemFound:
-        if args.verbose:  # the edge prints one line; --verbose adds the chain behind it
-            traceback.print_exc()
-        raise
+    version = migrate(target.url, revision=args.revision, downgrade=args.downgrade)
     print(f"done: database at {version}")
     return 0
 

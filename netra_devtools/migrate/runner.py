@@ -13,11 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from netra_devtools.cli import ProblemFound, UsageError
+from netra_devtools.errors import BadInput, MigrationFailed, NetraDevtoolsError, StackError
 from netra_devtools.paths import ALEMBIC_INI
 
 
-class NoDatabaseConfigured(ProblemFound):
+class NoDatabaseConfigured(NetraDevtoolsError):
     """Neither DATABASE_URL nor a local stack names a database."""
 
 
@@ -49,7 +49,7 @@ def _start_local_postgres(state: Mapping[str, Any]) -> None:
     try:
         postgres.open_persistent(state_dir(), port=int(port) if port else None)
     except (postgres.PostgresUnavailable, postgres.PostgresStartError) as exc:
-        raise ProblemFound(f"the local stack's PostgreSQL did not start: {exc}") from exc
+        raise StackError(f"the local stack's PostgreSQL did not start: {exc}") from exc
 
 
 def resolve_target(environ: Mapping[str, str] | None = None) -> Target:
@@ -83,7 +83,7 @@ def alembic_config(url: str) -> Any:
 
 
 def check_revision(revision: str) -> None:
-    """Raise UsageError unless `revision` names a revision (or head/base/a relative step)."""
+    """Raise BadInput unless `revision` names a revision (or head/base/a relative step)."""
     from alembic.script import ScriptDirectory
 
     if re.fullmatch(r"\w*[+-]\d+", revision):  # relative steps (+1, -2, head-1) resolve later
@@ -92,7 +92,7 @@ def check_revision(revision: str) -> None:
     try:
         script.revision_map.get_revisions(revision)
     except Exception:  # alembic raises several kinds for unknown, ambiguous or malformed ids
-        raise UsageError(f"unknown revision {revision!r} (see `alembic history`)") from None
+        raise BadInput(f"unknown revision {revision!r} (see `alembic history`)") from None
 
 
 def migrate(url: str, *, revision: str | None = None, downgrade: bool = False) -> str:
@@ -107,7 +107,7 @@ def migrate(url: str, *, revision: str | None = None, downgrade: bool = False) -
         else:
             command.upgrade(config, revision or "head")
     except CommandError as exc:  # our env.py's errors are CommandErrors with one clear line
-        raise ProblemFound(str(exc)) from exc
+        raise MigrationFailed(str(exc)) from exc
     return current_version(url)
 
 

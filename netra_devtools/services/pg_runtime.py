@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from netra_devtools.compat import is_root
+from netra_devtools.errors import NetraDevtoolsError
 
 # The selector tests sys.platform, not compat.WINDOWS: mypy narrows only this form.
 if sys.platform == "win32":
@@ -36,7 +37,7 @@ stage_installation = os_pg.stage_installation
 home_for = os_pg.home_for
 
 
-class PostgresUnavailable(RuntimeError):
+class PostgresUnavailable(NetraDevtoolsError, RuntimeError):
     """No way to run PostgreSQL here; the message names both ways to get one."""
 
 

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from netra_devtools.errors import NetraDevtoolsError
 from netra_devtools.services.pg_runtime import (
     PostgresBinaries,
     PostgresUnavailable,
@@ -47,7 +48,7 @@ SUPERUSER = "postgres"
 START_TIMEOUT_S = 60
 
 
-class PostgresStartError(RuntimeError):
+class PostgresStartError(NetraDevtoolsError, RuntimeError):
     """The cluster did not start; the message carries the tail of its log."""
 
 

@@ -18,13 +18,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from netra_devtools.errors import NetraDevtoolsError
+
 assert sys.platform != "win32"  # POSIX only (root handing over to a user): used by _pg_posix
 
 DEFAULT_CACHE = Path("/var/tmp/netra-devtools")
 CHECKSUM_FILE = ".netra-tree.sha256"
 
 
-class UnsafeCache(RuntimeError):
+class UnsafeCache(NetraDevtoolsError, RuntimeError):
     """The shared cache is writable by someone else: what it holds could not be trusted."""
 
 

@@ -18,8 +18,6 @@ import pytest
 from netra_devtools.services.postgres import free_port
 from tests.conftest import REPO_ROOT
 
-pytestmark = pytest.mark.integration
-
 DOCTOR = "from netra_devtools.doctor.cli import main; raise SystemExit(main())"
 BASE_REVISION = "4a1e0c3b7d21"  # the revision before head: "migrations behind"
 UNREACHABLE_DOCKER = "unix:///nonexistent/netra-test-docker.sock"

@@ -14,8 +14,6 @@ from alembic.runtime.migration import MigrationContext
 from netra_backend.app.alembic import catalog
 from netra_backend.app.alembic import idempotent as idem
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 def operations(database_url: str) -> Iterator[sa.Connection]:

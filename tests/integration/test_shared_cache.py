@@ -13,9 +13,11 @@ import pytest
 import sqlalchemy as sa
 
 from netra_devtools.compat import WINDOWS, is_root
-from tests.conftest import service_missing
+from tests.support.skips import by_design, service_missing
 
-pytestmark = pytest.mark.skipif(WINDOWS or not is_root(), reason="root handing over to a user")
+pytestmark = by_design(
+    WINDOWS or not is_root(), "only root on POSIX hands PostgreSQL to another user"
+)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from netra_devtools.compat import WINDOWS
+from tests.support.skips import by_design, require_module
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "docker_log_introspection_windows.py"
@@ -110,7 +111,7 @@ def test_table_fits_80_columns_even_for_a_long_path(data_dir: Path, tmp_path: Pa
     assert any("│ port-in-use " in line and "│     3 │ 1 " in line for line in lines)
 
 
-@pytest.mark.skipif(WINDOWS, reason="FIFOs and /dev/zero are POSIX")
+@by_design(WINDOWS, "FIFOs and /dev/zero are POSIX")
 @pytest.mark.parametrize("kind", ["fifo", "char-device", "directory", "socket"])
 def test_a_path_that_is_not_a_regular_file_is_refused_without_opening_it(
     kind: str, tmp_path: Path
@@ -137,7 +138,7 @@ def test_a_path_that_is_not_a_regular_file_is_refused_without_opening_it(
 
 @pytest.mark.parametrize("engine", ["re2", "hyperscan"])
 def test_both_engines_report_the_same_findings(engine: str, data_dir: Path, tmp_path: Path) -> None:
-    pytest.importorskip("hyperscan") if engine == "hyperscan" else None
+    require_module("hyperscan") if engine == "hyperscan" else None
     result = _run("--file", str(_known_log(data_dir, tmp_path)), "--json", "--engine", engine)
     assert result.returncode == 1, result.stderr
     found = [(f["line"], f["signature"]) for f in json.loads(result.stdout)["findings"]]
@@ -184,7 +185,7 @@ def test_help_is_the_docstring_with_a_sample_run() -> None:
     assert "Sample run" in result.stdout and "--follow" in result.stdout
 
 
-@pytest.mark.skipif(WINDOWS, reason="SIGINT delivery to a child differs on Windows")
+@by_design(WINDOWS, "SIGINT delivery to a child differs on Windows")
 def test_ctrl_c_exits_130() -> None:
     process = subprocess.Popen(
         [sys.executable, str(SCRIPT), "--file", "-", "--follow"],

@@ -18,7 +18,7 @@ BACKEND_LAYERS = [
     ["netra_backend.app.alembic"],
     ["netra_backend.app.analytics", "netra_backend.app.db"],
     ["netra_backend.app.config"],
-    ["netra_backend.redact", "netra_backend.compat", "netra_backend.cli"],
+    ["netra_backend.redact", "netra_backend.compat", "netra_backend.cli", "netra_backend.errors"],
 ]
 # packages of one layer that must not know each other
 INDEPENDENT = [("netra_backend.app.analytics", "netra_backend.app.db")]

@@ -20,8 +20,9 @@ from netra_devtools.learnings.lines import clean_line
 from netra_devtools.learnings.matcher import Matcher
 from netra_devtools.learnings.model import Signature
 from netra_devtools.learnings.prefilter import Literal, literal_table, required_literals
+from tests.support.skips import require_module
 
-hyperscan = pytest.importorskip("hyperscan")
+hyperscan = require_module("hyperscan", "the tools extra installs it on x86-64 and arm64")
 
 CATALOG = load_catalog(SPEC_DIR)
 FAST = Matcher(CATALOG.signatures, engine="hyperscan")

@@ -17,10 +17,12 @@ from alembic import op
 from alembic.util import CommandError
 from sqlalchemy.schema import ColumnCollectionConstraint, SchemaItem
 
+from netra_backend.errors import NetraBackendError
+
 log = logging.getLogger("netra.migrations")
 
 
-class MissingTable(CommandError):
+class MissingTable(NetraBackendError, CommandError):
     """A revision changes a table that is not there (alembic prints it as one FAILED line)."""
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import sqlalchemy as sa
 from alembic.util import CommandError
 
+from netra_backend.errors import NetraBackendError
 from netra_backend.redact import mask_url
 
 log = logging.getLogger("netra.migrations")
@@ -22,7 +23,7 @@ POLL_INTERVAL_S = 0.1
 CONNECT_TIMEOUT_S = 10
 
 
-class MigrationError(CommandError):
+class MigrationError(NetraBackendError, CommandError):
     """A migration could not run; alembic's CLI prints the one-line message as `FAILED: ...`."""
 
 

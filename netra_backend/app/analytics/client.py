@@ -26,6 +26,7 @@ from netra_backend.app.analytics.clickhouse_config import ClickHouseConfig
 from netra_backend.app.analytics.failures import describe_failure
 from netra_backend.app.analytics.fallback import Fallback, MemoryFallback
 from netra_backend.app.analytics.schema import EVENTS_TABLE, ensure_schema, insert_batch
+from netra_backend.errors import NetraBackendError
 from netra_backend.redact import mask_secrets
 
 log = logging.getLogger("netra_backend.analytics")
@@ -41,7 +42,7 @@ class AnalyticsState(StrEnum):
     DEGRADED = "degraded"
 
 
-class AnalyticsUnavailable(RuntimeError):
+class AnalyticsUnavailable(NetraBackendError, RuntimeError):
     """ClickHouse cannot answer a read right now; the message says why."""
 
 

@@ -28,12 +28,13 @@ from netra_backend.app.analytics.spool.records import (
     scan_segment,
     write_atomically,
 )
+from netra_backend.errors import NetraBackendError
 
 logger = logging.getLogger("netra.analytics.spool")
 SEGMENT_BYTES = 4 * 1024 * 1024
 
 
-class SpoolLockedError(RuntimeError):
+class SpoolLockedError(NetraBackendError, RuntimeError):
     """Another process holds this spool directory (each replica needs its own)."""
 
 
