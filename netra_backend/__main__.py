@@ -13,7 +13,6 @@ Host and port default to NETRA_HOST / NETRA_PORT (127.0.0.1:8000).
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Sequence
 
@@ -25,9 +24,9 @@ from netra_backend.cli import (
     port_number,
     run_cli,
 )
+from netra_backend.logging_setup import configure_logging
 
 APP = "netra_backend.app.main:app"
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def _work(argv: Sequence[str] | None) -> int:
@@ -43,7 +42,7 @@ def _work(argv: Sequence[str] | None) -> int:
         settings = load_settings()
     except SettingsError as exc:
         raise UsageError(str(exc)) from None
-    logging.basicConfig(level=args.log_level.upper(), format=LOG_FORMAT, stream=sys.stderr)
+    configure_logging(args.log_level.upper())
     check_database(settings)
 
     import os
