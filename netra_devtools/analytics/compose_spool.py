@@ -17,6 +17,7 @@ from netra_backend.redact import mask_secrets
 from netra_devtools.analytics.spool_admin import SpoolAdminError
 
 BACKEND_SERVICE = "backend"
+SUMMED = ("pending_rows", "dropped_rows", "discarded_rows", "bytes")  # over the replicas
 EXEC_SLACK_S = 20.0  # on top of a drain's own timeout: process start, settings, the HTTP call
 
 
@@ -75,12 +76,10 @@ def compose_status(state: dict[str, Any]) -> dict[str, Any]:
     finally:
         client.close()
     project = (state.get("compose") or {}).get("project")
+    summed = {key: sum(r[key] for r in replicas) for key in SUMMED}
     return {
-        "pending_rows": sum(r["pending_rows"] for r in replicas),
+        **summed,
         "oldest_age_s": max((r["oldest_age_s"] for r in replicas), default=0.0),
-        "dropped_rows": sum(r["dropped_rows"] for r in replicas),
-        "discarded_rows": sum(r["discarded_rows"] for r in replicas),
-        "bytes": sum(r["bytes"] for r in replicas),
         "directory": f"compose project {project} (backend containers)",
         "replicas": replicas,
     }
