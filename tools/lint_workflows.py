@@ -196,8 +196,10 @@ def lint(workflows: Sequence[Path], noxfile: Path, compose: Path | None) -> dict
 
 
 def _file(text: str) -> Path:
-    """argparse type: a regular file (a FIFO or device would block the read)."""
-    return Path(regular_file(text))
+    """argparse type: never a FIFO or device (it would block the read); a missing file is
+    reported by lint() itself."""
+    path = Path(text)
+    return Path(regular_file(text)) if path.exists() else path
 
 
 def _work(argv: Sequence[str] | None) -> int:
