@@ -124,7 +124,8 @@ def run_cli(work: Callable[[Sequence[str] | None], int], argv: Sequence[str] | N
 
     args = list(sys.argv[1:] if argv is None else argv)
     verbose = "--verbose" in args
-    configure_cli_logging()  # drivers' records: one masked line, never a bare traceback
+    # every record one masked line (drivers' too, never a bare traceback); --verbose shows INFO
+    configure_cli_logging(verbose=verbose)
     try:
         return work(args)
     except KeyboardInterrupt:

@@ -97,8 +97,8 @@ def configure_logging(level: int | str = logging.INFO, fmt: str = SERVICE_FORMAT
     root.setLevel(level_no)
 
 
-def configure_cli_logging(level: int = logging.WARNING) -> None:
-    """For a command line: warnings and worse, one masked line each, unless the program that
-    runs us (a test, an embedding tool) configured logging already."""
+def configure_cli_logging(*, verbose: bool = False) -> None:
+    """For a command line: warnings and worse (INFO too with --verbose), one masked line each,
+    unless the program that runs us (a test, an embedding tool) configured logging already."""
     if not logging.getLogger().handlers:
-        configure_logging(level, CLI_FORMAT)
+        configure_logging(logging.INFO if verbose else logging.WARNING, CLI_FORMAT)

@@ -16,6 +16,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from netra_backend.app.config import DEFAULT_MAX_BODY_BYTES
 
+# On every 413: the rest of the body is never read, so the server must close the connection
+# rather than read (and discard) whatever a client keeps sending.
+_CLOSE = (b"connection", b"close")
+
 
 class BodyTooLarge(HTTPException):
     """The body passed the limit while it was being read (413)."""
@@ -44,8 +48,7 @@ def _limit_of(scope: Scope) -> int:
 async def _refuse(send: Send, limit: int) -> None:
     body = json.dumps({"detail": f"request body larger than {limit} bytes"}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
-    # "close": the rest of the body is never read, so the connection cannot be reused
-    headers.append((b"connection", b"close"))
+    headers.append(_CLOSE)
     await send({"type": "http.response.start", "status": 413, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -67,20 +70,24 @@ class BodySizeLimit:
             await _refuse(send, limit)
             return
         received = 0
-        started = False
+        started = exceeded = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:  # raised into whoever reads the body
+                    exceeded = True
                     raise BodyTooLarge(limit)
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
-            started = started or message["type"] == "http.response.start"
+            if message["type"] == "http.response.start":
+                started = True
+                if exceeded:  # whoever answered (FastAPI's 413 handler): the body stays unread
+                    message = {**message, "headers": [*message.get("headers", []), _CLOSE]}
             await send(message)
 
         try:
