@@ -39,9 +39,11 @@ def _is_loopback(host: str) -> bool:
     if host.lower() in LOOPBACK_NAMES:
         return True
     try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
+        address = ipaddress.ip_address(host.strip("[]"))
     except ValueError:  # not an address (a proxy's name, a test client): not loopback
         return False
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1 on a dual-stack socket
+    return bool(address.is_loopback or (mapped is not None and mapped.is_loopback))
 
 
 def _host_name(authority: str) -> str:
