@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -16,8 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from netra_devtools.services import faults
-from netra_devtools.services.backend import BackendProcess, start_backend
+from netra_devtools.services.backend import BackendProcess
 from tests.fuzz.budget import fuzz
+from tests.support.backend import backend_on_fresh_database
 
 pytestmark = pytest.mark.integration
 ANSWERS = {202, 400, 413, 422}
@@ -29,21 +29,18 @@ def backend(
     postgres_server: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[BackendProcess]:
     """A backend spooling to disk (its ClickHouse refuses): the route, the model and the spool."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    url = postgres_server.create_database(name)
     directory = tmp_path_factory.mktemp("fuzz-events")
-    with faults.refusing() as (host, port):
-        process = start_backend(
-            {"DATABASE_URL": url, "CLICKHOUSE_URL": f"http://default:pw@{host}:{port}/netra",
-             "CLICKHOUSE_SPOOL_DIR": str(directory / "spool"), "NETRA_MAX_BODY_BYTES": "262144"},
-            log_dir=directory,
-        )  # fmt: skip
-        try:
-            process.wait_for("/health/ready", 200, timeout=30)
-            yield process
-        finally:
-            process.stop()
-            postgres_server.drop_database(name)
+    with (
+        faults.refusing() as (host, port),
+        backend_on_fresh_database(
+            postgres_server,
+            directory,
+            CLICKHOUSE_URL=f"http://default:pw@{host}:{port}/netra",
+            CLICKHOUSE_SPOOL_DIR=str(directory / "spool"),
+            NETRA_MAX_BODY_BYTES="262144",
+        ) as process,
+    ):
+        yield process
     log = process.log_text()
     assert "Traceback" not in log and "Exception in ASGI application" not in log, log[-3000:]
 

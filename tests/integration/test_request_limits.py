@@ -7,7 +7,6 @@ import json
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,7 +14,8 @@ import httpx
 import psutil
 import pytest
 
-from netra_devtools.services.backend import BackendProcess, start_backend
+from netra_devtools.services.backend import BackendProcess
+from tests.support.backend import backend_on_fresh_database
 
 pytestmark = pytest.mark.integration
 LIMIT = 1024 * 1024
@@ -27,18 +27,11 @@ def backend(
     postgres_server: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[BackendProcess]:
     """One backend for the module, with a 1 MiB body limit."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    url = postgres_server.create_database(name)
-    process = start_backend(
-        {"DATABASE_URL": url, "NETRA_MAX_BODY_BYTES": str(LIMIT)},
-        log_dir=tmp_path_factory.mktemp("limits"),
-    )
-    try:
-        process.wait_for("/health/ready", 200, timeout=30)
+    directory = tmp_path_factory.mktemp("limits")
+    with backend_on_fresh_database(
+        postgres_server, directory, NETRA_MAX_BODY_BYTES=str(LIMIT)
+    ) as process:
         yield process
-    finally:
-        process.stop()
-        postgres_server.drop_database(name)
 
 
 def _events_body(size: int) -> bytes:
