@@ -13,14 +13,13 @@ Host and port default to NETRA_HOST / NETRA_PORT (127.0.0.1:8000).
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Sequence
 
 from netra_backend.cli import ArgumentParser, ip_address, make_parser, port_number, run_cli
+from netra_backend.logging_setup import configure_logging
 
 APP = "netra_backend.app.main:app"
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def build_parser() -> ArgumentParser:
@@ -38,7 +37,7 @@ def _work(argv: Sequence[str] | None) -> int:
 
     args = build_parser().parse_args(argv)
     settings = load_settings()  # SettingsError: bad input, exit 2
-    logging.basicConfig(level=args.log_level.upper(), format=LOG_FORMAT, stream=sys.stderr)
+    configure_logging(args.log_level.upper())
     check_database(settings)
 
     import os

@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from netra_devtools.cli import ArgumentParser, make_parser, run_cli
+from netra_devtools.cli import ArgumentParser, make_parser, regular_file, run_cli
 from netra_devtools.errors import BadInput, NetraDevtoolsError
 from tools.nox_calls import (
     expand_session_name,
@@ -196,12 +196,19 @@ def lint(workflows: Sequence[Path], noxfile: Path, compose: Path | None) -> dict
     return {"findings": [asdict(f) for f in findings], "checked": checked, "notes": notes}
 
 
+def _file(text: str) -> Path:
+    """argparse type: never a FIFO or device (it would block the read); a missing file is
+    reported by lint() itself."""
+    path = Path(text)
+    return Path(regular_file(text)) if path.exists() else path
+
+
 def build_parser() -> ArgumentParser:
     """The lint's options."""
     parser = make_parser(__doc__, prog="python -m tools.lint_workflows")
-    parser.add_argument("workflows", nargs="*", type=Path, help="default: .github/workflows/*.yml")
-    parser.add_argument("--noxfile", type=Path, default=REPO / "noxfile.py")
-    parser.add_argument("--compose", type=Path, default=REPO / "docker-compose.dev.yml")
+    parser.add_argument("workflows", nargs="*", type=_file, help="default: .github/workflows/*.yml")
+    parser.add_argument("--noxfile", type=_file, default=REPO / "noxfile.py")
+    parser.add_argument("--compose", type=_file, default=REPO / "docker-compose.dev.yml")
     parser.add_argument("--no-compose", action="store_true", help="skip the compose file")
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
     return parser

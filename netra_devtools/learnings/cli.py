@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from netra_devtools.cli import add_command, add_commands, make_parser, run_cli
+from netra_devtools.cli import add_command, add_commands, make_parser, regular_file, run_cli
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -74,6 +74,7 @@ def build_parser() -> ArgumentParser:
         "--compose-file",
         action="append",
         default=[],
+        type=regular_file,
         help="compose file for the CLI fallback (repeatable; default: compose's own lookup)",
     )
     source.add_argument("--file", help="read a log file instead (`-` for stdin)")

@@ -11,7 +11,6 @@ down), else an error. Never a throwaway database that would vanish with the proc
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Sequence
 
@@ -31,11 +30,6 @@ def _work(argv: Sequence[str] | None) -> int:
     from netra_devtools.migrate.runner import check_revision, migrate, resolve_target
 
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s [%(name)s] %(message)s",
-        stream=sys.stderr,
-    )
     if args.revision:
         check_revision(args.revision)
     target = resolve_target()

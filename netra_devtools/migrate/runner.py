@@ -58,6 +58,8 @@ def resolve_target(environ: Mapping[str, str] | None = None) -> Target:
     from netra_devtools.state import load_state
 
     environ = os.environ if environ is None else environ
+    if "DATABASE_URL" in environ and not environ["DATABASE_URL"].strip():
+        raise BadInput("DATABASE_URL is set but empty: give it a value, or unset it")
     if environ.get("DATABASE_URL"):
         return Target(normalise_database_url(environ["DATABASE_URL"]), "DATABASE_URL")
     state = load_state()

@@ -27,7 +27,7 @@ from netra_backend.app.analytics.failures import describe_failure
 from netra_backend.app.analytics.fallback import Fallback, MemoryFallback
 from netra_backend.app.analytics.schema import EVENTS_TABLE, ensure_schema, insert_batch
 from netra_backend.errors import NetraBackendError
-from netra_backend.redact import mask_secrets
+from netra_backend.redact import mask_secrets, url_secrets
 
 log = logging.getLogger("netra_backend.analytics")
 Rows = list[dict[str, Any]]
@@ -291,6 +291,5 @@ class AnalyticsClient:
 
     def _describe(self, exc: BaseException) -> str:
         assert self.config is not None
-        secrets = tuple(s for s in (self.config.password,) if s)
         text = describe_failure(exc, self.config)
-        return mask_secrets(text, secrets)
+        return mask_secrets(text, url_secrets(self.config.url))  # not the user name, if equal
