@@ -1,0 +1,112 @@
+"""The catalog questions idempotent.py asks before each DDL: does this table, column, index exist?
+
+Each runs on Alembic's bound connection (`op.get_bind()`), inside the revision's transaction, so it
+sees exactly what the next DDL would hit. Every query carries the execution option
+`QUESTION_OPTION`, so a caller that records the SQL a replay runs (`invoke migrate --repair
+--dry-run`) can leave the questions out and keep the changes.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+QUESTION_OPTION = "netra_catalog_question"
+
+
+def _scalar(sql: str, **params: object) -> object:
+    statement = sa.text(sql).execution_options(**{QUESTION_OPTION: True})
+    return op.get_bind().execute(statement, params).scalar()
+
+
+def current_schema(schema: str | None = None) -> str:
+    """`schema`, or the connection's current_schema() when none is given."""
+    return schema or str(_scalar("SELECT current_schema()"))
+
+
+def table_exists(table: str, schema: str | None = None) -> bool:
+    """True when an ordinary or partitioned table `schema.table` exists (pg_class)."""
+    return bool(
+        _scalar(
+            "SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = :schema AND c.relname = :table AND c.relkind IN ('r', 'p'))",
+            schema=current_schema(schema),
+            table=table,
+        )
+    )
+
+
+def column_exists(table: str, column: str, schema: str | None = None) -> bool:
+    """True when `schema.table` has `column` (information_schema.columns)."""
+    return bool(
+        _scalar(
+            "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = :schema"
+            " AND table_name = :table AND column_name = :column)",
+            schema=current_schema(schema),
+            table=table,
+            column=column,
+        )
+    )
+
+
+def column_default(table: str, column: str, schema: str | None = None) -> str | None:
+    """The server default of `schema.table.column` as PostgreSQL prints it, or None (pg_attrdef)."""
+    value = _scalar(
+        "SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d"
+        " JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum"
+        " JOIN pg_class c ON c.oid = d.adrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = :schema AND c.relname = :table AND a.attname = :column",
+        schema=current_schema(schema),
+        table=table,
+        column=column,
+    )
+    return None if value is None else str(value)
+
+
+def owned_sequence(table: str, column: str, schema: str | None = None) -> str | None:
+    """The sequence owned by `schema.table.column` (a serial's), schema-qualified, or None."""
+    value = _scalar(
+        "SELECT pg_get_serial_sequence(quote_ident(:schema) || '.' || quote_ident(:table), :column)",
+        schema=current_schema(schema),
+        table=table,
+        column=column,
+    )
+    return None if value is None else str(value)
+
+
+def index_exists(index: str, schema: str | None = None) -> bool:
+    """True when index `index` exists in `schema` (the pg_indexes view)."""
+    return bool(
+        _scalar(
+            "SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = :schema"
+            " AND indexname = :index)",
+            schema=current_schema(schema),
+            index=index,
+        )
+    )
+
+
+def constraint_exists(table: str, name: str, schema: str | None = None) -> bool:
+    """True when `schema.table` has a constraint called `name` (pg_constraint)."""
+    return bool(
+        _scalar(
+            "SELECT EXISTS (SELECT 1 FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = :schema"
+            " AND c.relname = :table AND k.conname = :name)",
+            schema=current_schema(schema),
+            table=table,
+            name=name,
+        )
+    )
+
+
+def primary_key_name(table: str, schema: str | None = None) -> str | None:
+    """The name of `schema.table`'s primary key, or None when it has none."""
+    value = _scalar(
+        "SELECT k.conname FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid"
+        " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = :schema"
+        " AND c.relname = :table AND k.contype = 'p'",
+        schema=current_schema(schema),
+        table=table,
+    )
+    return None if value is None else str(value)
