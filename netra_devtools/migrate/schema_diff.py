@@ -41,6 +41,21 @@ def _describe(key: tuple[str, ...], snap: dict[str, Any]) -> str:
     return f"{kind} {key[1]}"
 
 
+def _new_objects(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """What `after` has that `before` lacks; a new table's columns, indexes and constraints are
+    part of the table."""
+    from netra_backend.app.alembic.catalog import added_objects
+
+    keys = added_objects(before, after)
+    tables = {key[1] for key in keys if key[0] == "table"}
+    owners = {"index": after["indexes"], "constraint": after["constraints"]}
+    return [
+        _describe(key, after)
+        for key in keys
+        if key[0] not in owners or owners[key[0]][key[1]]["table"] not in tables
+    ]
+
+
 def _column_changes(
     table: str, column: str, have: dict[str, Any], want: dict[str, Any]
 ) -> list[str]:
@@ -62,10 +77,8 @@ def _column_changes(
 
 def compare(expected: dict[str, Any], actual: dict[str, Any]) -> SchemaDiff:
     """Compare two catalog snapshots (netra_backend.app.alembic.catalog) object by object."""
-    from netra_backend.app.alembic.catalog import added_objects
-
-    missing = [_describe(key, expected) for key in added_objects(actual, expected)]
-    needs_person = [f"extra {_describe(key, actual)}" for key in added_objects(expected, actual)]
+    missing = _new_objects(actual, expected)
+    needs_person = [f"extra {item}" for item in _new_objects(expected, actual)]
     for table, columns in expected["tables"].items():
         for column, want in columns.items():
             have = actual["tables"].get(table, {}).get(column)

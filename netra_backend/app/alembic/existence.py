@@ -8,10 +8,15 @@ sees exactly what the next DDL would hit. Every query carries the execution opti
 
 from __future__ import annotations
 
+import weakref
+
 import sqlalchemy as sa
 from alembic import op
+from alembic.runtime.migration import MigrationContext
 
 QUESTION_OPTION = "netra_catalog_question"
+
+_current_schemas: weakref.WeakKeyDictionary[MigrationContext, str] = weakref.WeakKeyDictionary()
 
 
 def _scalar(sql: str, **params: object) -> object:
@@ -20,8 +25,13 @@ def _scalar(sql: str, **params: object) -> object:
 
 
 def current_schema(schema: str | None = None) -> str:
-    """`schema`, or the connection's current_schema() when none is given."""
-    return schema or str(_scalar("SELECT current_schema()"))
+    """`schema`, or the connection's current_schema() when none is given (asked once per run)."""
+    if schema:
+        return schema
+    context = op.get_context()  # one per alembic run or replay; its search_path stays put
+    if context not in _current_schemas:
+        _current_schemas[context] = str(_scalar("SELECT current_schema()"))
+    return _current_schemas[context]
 
 
 def table_exists(table: str, schema: str | None = None) -> bool:
@@ -49,18 +59,24 @@ def column_exists(table: str, column: str, schema: str | None = None) -> bool:
     )
 
 
-def column_default(table: str, column: str, schema: str | None = None) -> str | None:
-    """The server default of `schema.table.column` as PostgreSQL prints it, or None (pg_attrdef)."""
-    value = _scalar(
-        "SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d"
-        " JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum"
-        " JOIN pg_class c ON c.oid = d.adrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
-        " WHERE n.nspname = :schema AND c.relname = :table AND a.attname = :column",
-        schema=current_schema(schema),
-        table=table,
-        column=column,
+def column_defaults(table: str, schema: str | None = None) -> dict[str, str | None]:
+    """Each column of `schema.table` with its server default as PostgreSQL prints it, or None."""
+    rows = (
+        op.get_bind()
+        .execute(
+            sa.text(
+                "SELECT a.attname, pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a"
+                " JOIN pg_class c ON c.oid = a.attrelid"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
+                " WHERE n.nspname = :schema AND c.relname = :table AND a.attnum > 0"
+                " AND NOT a.attisdropped"
+            ).execution_options(**{QUESTION_OPTION: True}),
+            {"schema": current_schema(schema), "table": table},
+        )
+        .all()
     )
-    return None if value is None else str(value)
+    return {str(name): None if default is None else str(default) for name, default in rows}
 
 
 def owned_sequence(table: str, column: str, schema: str | None = None) -> str | None:

@@ -22,6 +22,7 @@ from alembic.util import CommandError
 from sqlalchemy.schema import SchemaItem
 
 from netra_backend.app.alembic.existence import (
+    column_defaults,
     column_exists,
     constraint_exists,
     current_schema,
@@ -64,9 +65,10 @@ def create_table(table: str, *elements: SchemaItem, schema: str | None = None) -
         return
     _skip(f"create table {where}", "it exists; adding only what it lacks")
     serial = serial_column(elements)
+    present = column_defaults(table, schema)  # one question for all the columns
     for element in elements:
         if isinstance(element, sa.Column):
-            _add_column(table, element, schema, serial=element.name == serial)
+            _add_column(table, element, schema, present, serial=element.name == serial)
     for element in elements:
         if isinstance(element, sa.PrimaryKeyConstraint):
             _ensure_primary_key(table, element, schema)
@@ -117,16 +119,25 @@ def drop_table(table: str, schema: str | None = None) -> None:
 
 def add_column(table: str, column: sa.Column[object], schema: str | None = None) -> None:
     """Add `column` to `table` unless it is there; one that is there gets back a lost default."""
-    _add_column(table, column, schema, serial=False)
-
-
-def _add_column(table: str, column: sa.Column[object], schema: str | None, *, serial: bool) -> None:
-    where = f"{_qualified(table, schema)}.{column.name}"
     if not table_exists(table, schema):  # nothing sensible to converge to: say so and stop
+        where = f"{_qualified(table, schema)}.{column.name}"
         raise MissingTable(f"cannot add column {where}: the table does not exist")
-    if column_exists(table, column.name, schema):
+    _add_column(table, column, schema, column_defaults(table, schema), serial=False)
+
+
+def _add_column(
+    table: str,
+    column: sa.Column[object],
+    schema: str | None,
+    present: dict[str, str | None],
+    *,
+    serial: bool,
+) -> None:
+    """Add `column` unless it is among `present` (the table's columns and their defaults)."""
+    where = f"{_qualified(table, schema)}.{column.name}"
+    if column.name in present:
         _skip(f"add column {where}", "it exists")
-        ensure_default(table, column, schema, serial=serial)
+        ensure_default(table, column, schema, present[column.name], serial=serial)
         return
     if serial:  # as a lone integer primary key, Alembic renders it SERIAL (the key comes after)
         column = column._copy()

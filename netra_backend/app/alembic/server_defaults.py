@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.schema import ColumnCollectionConstraint, SchemaItem
 
-from netra_backend.app.alembic.existence import column_default, current_schema, owned_sequence
+from netra_backend.app.alembic.existence import current_schema, owned_sequence
 from netra_backend.app.alembic.repair_mode import note_created
 
 log = logging.getLogger("netra.migrations")
@@ -42,12 +42,10 @@ def serial_column(elements: Sequence[SchemaItem]) -> str | None:
 
 
 def ensure_default(
-    table: str, column: sa.Column[object], schema: str | None, *, serial: bool
+    table: str, column: sa.Column[object], schema: str | None, current: str | None, *, serial: bool
 ) -> None:
-    """Put back the server default the revision gives `column` (a serial's nextval) if it has none."""
-    if column.server_default is None and not serial:
-        return
-    if column_default(table, column.name, schema) is not None:
+    """Put back the default the revision gives `column` (a serial's: nextval) when `current` is None."""
+    if current is not None or (column.server_default is None and not serial):
         return
     where = f"{current_schema(schema)}.{table}.{column.name}"
     default: sa.schema.FetchedValue | sa.TextClause | None = column.server_default
