@@ -55,6 +55,10 @@ def build_parser() -> ArgumentParser:
     return parser
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def _print_repair(report: RepairReport) -> None:
     for item in report.missing:
         print(f"missing: {item}")
@@ -65,7 +69,9 @@ def _print_repair(report: RepairReport) -> None:
     if report.dry_run:
         print(f"dry run: nothing changed (database at {report.version})")
     elif report.statements:
-        print(f"repaired: {len(report.statements)} statements (database at {report.version})")
+        print(
+            f"repaired: {_count(len(report.statements), 'statement')} (database at {report.version})"
+        )
     else:
         print(f"nothing to repair: the database has what its revisions define ({report.version})")
     if report.needs_person:
@@ -74,8 +80,8 @@ def _print_repair(report: RepairReport) -> None:
             print(f"  {item}")
         count = len(report.needs_person)
         raise NeedsAPerson(
-            f"{count} difference{'s' if count > 1 else ''} from the revisions"
-            f" need{'' if count > 1 else 's'} a person (listed above)"
+            f"{_count(count, 'difference')} from the revisions"
+            f" need{'s' if count == 1 else ''} a person (listed above)"
         )
 
 

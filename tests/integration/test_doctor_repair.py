@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from tests.integration import test_doctor as doctor_scenarios
-from tests.integration.test_doctor import DOCTOR, Doctor, by_name
+from tests.integration.test_doctor import BASE_REVISION, DOCTOR, Doctor, by_name
 from tests.integration.test_migrations import execute, snapshot
+from tests.integration.test_migrations_cli import run_migrate
 
 pytestmark = pytest.mark.integration
 
@@ -69,3 +72,54 @@ def test_models_changed_without_a_revision_is_a_verdict_of_its_own(
     columns = snapshot(migrated_url)["tables"]["userbase"]
     assert "nickname" not in columns  # a repair writes what the revisions define, not the models
     assert "idx_userbase_created_at" in snapshot(migrated_url)["indexes"]
+
+
+def test_without_create_on_the_database_the_doctor_warns_and_the_repair_says_why(
+    doctor: Doctor, migrated_url: str
+) -> None:
+    from sqlalchemy.engine import make_url
+
+    from netra_devtools.migrate.repair import repair
+    from netra_devtools.migrate.replay import ReferenceUnavailable
+
+    role = f"reader_{uuid.uuid4().hex[:8]}"
+    execute(
+        migrated_url,
+        f"CREATE ROLE {role} LOGIN PASSWORD 'Reader-Pw-1'",  # CONNECT, not CREATE (PUBLIC's)
+        f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}",
+    )
+    url = make_url(migrated_url).set(username=role, password="Reader-Pw-1")
+    reader_url = url.render_as_string(hide_password=False)
+    try:
+        code, report = doctor.json("--check", "migrations", DATABASE_URL=reader_url)
+        check = by_name(report)["migrations"]
+        assert code == 0 and check["status"] == "warn", report
+        assert "cannot build what the revisions define beside the database" in check["reason"]
+        assert "permission denied" in check["reason"]
+        with pytest.raises(ReferenceUnavailable, match="needs CREATE on the database"):
+            repair(reader_url)
+        result = run_migrate("--repair", env={"DATABASE_URL": reader_url})
+        assert result.returncode == 1
+        [line] = result.stderr.strip().splitlines()
+        assert (
+            line.startswith("error: cannot build what the revisions define")
+            and "Reader-Pw" not in line
+        )
+    finally:
+        execute(migrated_url, f"DROP OWNED BY {role}", f"DROP ROLE {role}")
+
+
+def test_behind_and_drifted_fix_upgrades_then_repairs(doctor: Doctor, database_url: str) -> None:
+    from netra_devtools.migrate.runner import head_version, migrate
+
+    migrate(database_url)
+    clean = snapshot(database_url)
+    migrate(database_url, revision=BASE_REVISION, downgrade=True)
+    execute(database_url, "ALTER TABLE userbase DROP CONSTRAINT uq_userbase_email")
+    code, report = doctor.json("--check", "migrations", "--fix", "--yes", DATABASE_URL=database_url)
+    check = by_name(report)["migrations"]
+    assert code == 0 and check["status"] == "ok", report
+    assert check["fixed"]["message"] == (
+        f"at {head_version()}; repaired unique constraint uq_userbase_email on userbase"
+    )
+    assert snapshot(database_url) == clean
