@@ -20,7 +20,7 @@ def check_migrations(ctx: DoctorContext) -> CheckResult:
         return CheckResult(Status.SKIPPED, "no database configured", fix="invoke dev")
     from netra_backend.app.config import normalise_database_url
     from netra_devtools.migrate import runner as migrate
-    from netra_devtools.migrate.repair import inspect
+    from netra_devtools.migrate.repair import compare_with_revisions
     from netra_devtools.migrate.replay import ReferenceUnavailable
 
     url = normalise_database_url(url)
@@ -37,7 +37,7 @@ def check_migrations(ctx: DoctorContext) -> CheckResult:
             fixable=True,
         )
     try:
-        found = inspect(url)
+        found = compare_with_revisions(url)
     except ReferenceUnavailable as exc:
         return CheckResult(Status.WARN, f"at head {head}; {exc}")
     return _schema_verdict(head, found)

@@ -105,6 +105,8 @@ def _repair_in(connection: sa.Connection, *, dry_run: bool) -> RepairReport:
 
 def repair(url: str, *, dry_run: bool = False) -> RepairReport:
     """Repair `url` (or, with `dry_run`, only find out what a repair would run)."""
+    from alembic.util import CommandError
+
     from netra_backend.app.alembic import runtime
 
     engine = runtime.make_engine(url)
@@ -117,7 +119,7 @@ def repair(url: str, *, dry_run: bool = False) -> RepairReport:
                     if dry_run:
                         transaction.rollback()
         return report
-    except runtime.MigrationError as exc:  # unreachable database, lock timeout: one clear line
+    except CommandError as exc:  # unreachable database, lock timeout, MissingTable: one line
         raise RepairFailed(str(exc)) from exc
     except sa.exc.DBAPIError as exc:  # e.g. a NOT NULL column added to a table with rows
         raise RepairFailed(f"the repair failed and changed nothing: {runtime.reason(exc)}") from exc
@@ -125,7 +127,7 @@ def repair(url: str, *, dry_run: bool = False) -> RepairReport:
         engine.dispose()
 
 
-def inspect(url: str) -> Inspection:
+def compare_with_revisions(url: str) -> Inspection:
     """Compare `url` with its applied revisions, and those with the models; change nothing."""
     from netra_backend.app.alembic import catalog, runtime
 

@@ -179,3 +179,14 @@ def test_a_database_without_a_revision_has_nothing_to_repair_against(fresh_datab
 
     with pytest.raises(NothingApplied, match="records no revision"):
         repair(fresh_database())
+
+
+def test_a_revision_this_checkout_does_not_have_is_named(
+    templates: dict[str, str], database_from: Any
+) -> None:
+    from netra_devtools.migrate.replay import UnknownRevision
+
+    url = database_from(templates[REVISIONS[-1]])
+    execute(url, "UPDATE alembic_version SET version_num = 'f00dfeedbeef'")
+    with pytest.raises(UnknownRevision, match="at f00dfeedbeef, which this checkout does not have"):
+        repair(url)

@@ -19,9 +19,12 @@ QUESTION_OPTION = "netra_catalog_question"
 _current_schemas: weakref.WeakKeyDictionary[MigrationContext, str] = weakref.WeakKeyDictionary()
 
 
+def _question(sql: str) -> sa.TextClause:
+    return sa.text(sql).execution_options(**{QUESTION_OPTION: True})
+
+
 def _scalar(sql: str, **params: object) -> object:
-    statement = sa.text(sql).execution_options(**{QUESTION_OPTION: True})
-    return op.get_bind().execute(statement, params).scalar()
+    return op.get_bind().execute(_question(sql), params).scalar()
 
 
 def current_schema(schema: str | None = None) -> str:
@@ -61,21 +64,15 @@ def column_exists(table: str, column: str, schema: str | None = None) -> bool:
 
 def column_defaults(table: str, schema: str | None = None) -> dict[str, str | None]:
     """Each column of `schema.table` with its server default as PostgreSQL prints it, or None."""
-    rows = (
-        op.get_bind()
-        .execute(
-            sa.text(
-                "SELECT a.attname, pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a"
-                " JOIN pg_class c ON c.oid = a.attrelid"
-                " JOIN pg_namespace n ON n.oid = c.relnamespace"
-                " LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
-                " WHERE n.nspname = :schema AND c.relname = :table AND a.attnum > 0"
-                " AND NOT a.attisdropped"
-            ).execution_options(**{QUESTION_OPTION: True}),
-            {"schema": current_schema(schema), "table": table},
-        )
-        .all()
+    question = _question(
+        "SELECT a.attname, pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a"
+        " JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
+        " WHERE n.nspname = :schema AND c.relname = :table AND a.attnum > 0"
+        " AND NOT a.attisdropped"
     )
+    params = {"schema": current_schema(schema), "table": table}
+    rows = op.get_bind().execute(question, params).all()
     return {str(name): None if default is None else str(default) for name, default in rows}
 
 

@@ -55,7 +55,8 @@ def create_table(table: str, *elements: SchemaItem, schema: str | None = None) -
     """Create `table`; when it already exists, add whatever columns and constraints it lacks.
 
     A table left by `create_all`, by hand or by an older schema converges to the revision's shape
-    instead of being skipped wholesale.
+    instead of being skipped wholesale: missing columns (a lone integer key as SERIAL, as CREATE
+    TABLE makes it), lost server defaults, the primary key, unique and foreign-key constraints.
     """
     where = _qualified(table, schema)
     if not table_exists(table, schema):
