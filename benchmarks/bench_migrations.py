@@ -1,4 +1,4 @@
-"""Migration timings on a throwaway cluster: rerun at head vs `alembic current`, clean, 8 at once.
+"""Migration timings on a throwaway cluster: rerun and repair at head vs `alembic current`, 8 at once.
 
 $ python -m benchmarks.bench_migrations
 {"measurement": "alembic upgrade head, already at head", "ours": 0.71, "anchor": 0.70, ...}
@@ -20,6 +20,7 @@ from benchmarks._timing import Goal, at_most_x, equal, row
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ALEMBIC = [sys.executable, "-m", "alembic", "-c", str(REPO_ROOT / "alembic.ini")]
+REPAIR = [sys.executable, "-m", "netra_devtools.migrate", "--repair"]
 REPEATS = 7
 RUNNERS = 8
 
@@ -28,11 +29,11 @@ def _env(url: str) -> dict[str, str]:
     return {**os.environ, "DATABASE_URL": url}
 
 
-def _timed(url: str, *args: str) -> float:
-    """Wall time of one `alembic ARGS` process; fails loudly if it fails."""
+def _timed(url: str, *args: str, command: tuple[str, ...] = tuple(ALEMBIC)) -> float:
+    """Wall time of one `alembic ARGS` (or `command ARGS`) process; fails loudly if it fails."""
     started = time.perf_counter()
     subprocess.run(
-        [*ALEMBIC, *args],
+        [*command, *args],
         cwd=REPO_ROOT,
         env=_env(url),
         capture_output=True,
@@ -76,10 +77,11 @@ def run() -> list[dict[str, Any]]:
 
         at_head = fresh()
         _timed(at_head, "upgrade", "head")
-        current, rerun = [], []
-        for _ in range(REPEATS):  # interleaved, so drift in machine load hits both alike
+        current, rerun, repair = [], [], []
+        for _ in range(REPEATS):  # interleaved, so drift in machine load hits all alike
             current.append(_timed(at_head, "current"))
             rerun.append(_timed(at_head, "upgrade", "head"))
+            repair.append(_timed(at_head, command=tuple(REPAIR)))
         clean = [_timed(fresh(), "upgrade", "head") for _ in range(5)]
         eight, eight_current, all_ok = [], [], 0
         for _ in range(3):
@@ -98,6 +100,14 @@ def run() -> list[dict[str, Any]]:
             med(current),
             at_most_x(1.5),
             "DATABASE_URL=... alembic upgrade head  vs  alembic current",
+        ),
+        _row(
+            "invoke migrate --repair at head, nothing to repair (anchor: alembic current, same DB)",
+            med(repair),
+            med(current),
+            "<= 1.5x anchor",
+            med(repair) <= 1.5 * med(current),
+            "DATABASE_URL=... python -m netra_devtools.migrate --repair  vs  alembic current",
         ),
         _row(
             "clean upgrade, empty DB -> head (anchor: alembic current)",

@@ -84,15 +84,20 @@ def alembic_config(url: str) -> Any:
     return config
 
 
+def script_directory() -> Any:
+    """The backend's revisions (alembic's ScriptDirectory); no database needed."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("postgresql+psycopg2://unused/x"))
+
+
 def check_revision(revision: str) -> None:
     """Raise BadInput unless `revision` names a revision (or head/base/a relative step)."""
-    from alembic.script import ScriptDirectory
 
     if re.fullmatch(r"\w*[+-]\d+", revision):  # relative steps (+1, -2, head-1) resolve later
         return
-    script = ScriptDirectory.from_config(alembic_config("postgresql+psycopg2://unused/x"))
     try:
-        script.revision_map.get_revisions(revision)
+        script_directory().revision_map.get_revisions(revision)
     except Exception:  # alembic raises several kinds for unknown, ambiguous or malformed ids
         raise BadInput(f"unknown revision {revision!r} (see `alembic history`)") from None
 
@@ -128,34 +133,38 @@ def current_version(url: str) -> str:
 
 def head_version() -> str:
     """The newest revision in the code ("base" when there is none); no database needed."""
-    from alembic.script import ScriptDirectory
-
-    script = ScriptDirectory.from_config(alembic_config("postgresql+psycopg2://unused/x"))
-    return ", ".join(sorted(script.get_heads())) or "base"
+    return ", ".join(sorted(script_directory().get_heads())) or "base"
 
 
 def drift(url: str) -> list[str]:
     """How the database's schema differs from the models (empty when they match)."""
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
     from netra_backend.app.alembic import runtime
-    from netra_backend.app.db.models import Base
 
     engine = runtime.make_engine(url)
     try:
         with runtime.connect(engine) as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
-            diffs = compare_metadata(context, Base.metadata)
+            return model_differences(connection)
     finally:
         engine.dispose()
-    return [_describe_diff(diff) for diff in diffs]
 
 
-def _describe_diff(diff: Any) -> str:
+def model_differences(connection: Any, metadata: Any = None) -> list[str]:
+    """How the schema on `connection`'s search path differs from `metadata` (default: the models)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    if metadata is None:
+        from netra_backend.app.db.models import Base
+
+        metadata = Base.metadata
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return [describe_difference(diff) for diff in compare_metadata(context, metadata)]
+
+
+def describe_difference(diff: Any) -> str:
     """One line per autogenerate difference ("remove_column userbase.extra")."""
     if isinstance(diff, list):  # modify_* differences of one column come grouped
-        return "; ".join(_describe_diff(d) for d in diff)
+        return "; ".join(describe_difference(d) for d in diff)
     kind = diff[0]
     if kind in ("add_column", "remove_column"):  # (kind, schema, table, Column)
         return f"{kind} {diff[2]}.{diff[3].name}"
