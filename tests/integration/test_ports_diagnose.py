@@ -159,10 +159,13 @@ def test_psutil_scan_used_on_macos_and_windows_agrees_with_the_fast_path(
     from netra_devtools.ports import _linux, _psutil_scan
 
     child, port = spawn_listener()
-    fast, _ = _linux.scan(port, complete=True)
-    slow, _ = _psutil_scan.scan(port)
+    fast_sockets, fast, _ = _linux.scan(port)
+    slow_sockets, slow, _ = _psutil_scan.scan(port)
     assert [(h.pid, h.address, h.name, h.user) for h in fast] == [
         (h.pid, h.address, h.name, h.user) for h in slow
+    ]
+    assert [(s.address, s.pids, s.user) for s in fast_sockets] == [
+        (s.address, s.pids, s.user) for s in slow_sockets
     ]
     assert fast[0].create_time == pytest.approx(slow[0].create_time, abs=0.05)
     assert fast[0].cmdline == slow[0].cmdline and fast[0].pid == child.pid
