@@ -122,7 +122,7 @@ def _tree_fixes(port: int, diag: Diagnosis) -> list[Fix]:
     return list(unique.values())
 
 
-def _find_holders(port: int, host: str | None) -> tuple[list[Socket], list[Holder], int]:
+def _find_holders(port: int, host: str | None) -> tuple[list[Socket], list[Holder], int | None]:
     """The sockets that conflict with a bind on `host`, their holders (in trees), TIME_WAIT."""
     sockets, holders, time_wait = os_ports.scan(port)
     sockets = [s for s in sockets if _conflicts(s.address, host)]

@@ -165,7 +165,7 @@ class Diagnosis(_Record):
     verdict: str
     holders: list[Holder]  # one per process, each tree's root first
     binds: list[BindResult]
-    time_wait: int
+    time_wait: int | None  # None: not counted, a listener holds the port (it cannot matter)
     excluded_range: tuple[int, int] | None
     fixes: list[Fix]
     notes: list[str]

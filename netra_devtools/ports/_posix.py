@@ -24,7 +24,7 @@ SYSTEM_POSTGRES_DIRS = ("/var/lib/postgresql/", "/var/lib/pgsql/", "/etc/postgre
 EVERY_HOLDER_VISIBLE = True
 
 
-def scan(port: int) -> tuple[list[Socket], list[Holder], int]:
+def scan(port: int) -> tuple[list[Socket], list[Holder], int | None]:
     """(sockets, holders, TIME_WAIT count): Linux reads the kernel's tables, macOS asks psutil."""
     if sys.platform.startswith("linux"):  # not LINUX: mypy must see that _linux is Linux-only
         from netra_devtools.ports import _linux

@@ -63,7 +63,7 @@ def environ(pid: int) -> dict[str, str] | None:
         return None
 
 
-def scan(port: int) -> tuple[list[Socket], list[Holder], int]:
+def scan(port: int) -> tuple[list[Socket], list[Holder], int | None]:
     """(listening sockets on `port`, their processes, count of TIME_WAIT sockets) from psutil.
 
     Without inodes, sockets are told apart by address: on macOS every process that holds a

@@ -154,7 +154,7 @@ def remove_firewall_rule(port: int, name: str | None = None) -> str:
     return run_netsh(firewall_rule_argv("delete", port, name))
 
 
-def scan(port: int) -> tuple[list[Socket], list[Holder], int]:
+def scan(port: int) -> tuple[list[Socket], list[Holder], int | None]:
     """(sockets, holders, TIME_WAIT count) through psutil: one owning pid per socket."""
     from netra_devtools.ports import _psutil_scan
 

@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
 
-from netra_devtools.cli import (
-    EXIT_OK,
-    EXIT_PROBLEM,
-    add_command,
-    add_commands,
-    ip_address,
-    make_parser,
-    port_number,
-    run_cli,
-)
-
-if TYPE_CHECKING:  # kept off the import path: check-port's fast path starts here
+TYPE_CHECKING = False  # kept off the import path (typing, argparse): check-port's fast path
+if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
 
     from netra_devtools.cli import ArgumentParser
+
+DEFAULT_PORT = 8000
 
 CHECK_DOC = """Check that the backend's port binds; if not, name every process holding it and the fix.
 
@@ -83,14 +74,20 @@ def _timeout(text: str) -> float:
 
 def build_parser() -> ArgumentParser:
     """`check` and `fix`, each with its options (the invoke tasks are made from these)."""
+    from netra_devtools.cli import add_command, add_commands, ip_address, make_parser, port_number
+
     parser = make_parser(__doc__, prog="python -m netra_devtools.ports")
     commands = add_commands(parser)
     check = add_command(commands, "check", summary="why a port will not bind", doc=CHECK_DOC)
-    check.add_argument("--port", type=port_number, default=8000, help="TCP port (default 8000)")
+    check.add_argument(
+        "--port", type=port_number, default=DEFAULT_PORT, help="TCP port (default 8000)"
+    )
     check.add_argument("--host", type=ip_address, help="only this address (default: all four)")
     check.add_argument("--json", action="store_true", help="one JSON object on stdout")
     fix = add_command(commands, "fix", summary="free a port safely", doc=FIX_DOC)
-    fix.add_argument("--port", type=port_number, default=8000, help="TCP port (default 8000)")
+    fix.add_argument(
+        "--port", type=port_number, default=DEFAULT_PORT, help="TCP port (default 8000)"
+    )
     fix.add_argument(
         "--force",
         action="store_true",
@@ -103,6 +100,7 @@ def build_parser() -> ArgumentParser:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from netra_devtools.cli import EXIT_OK, EXIT_PROBLEM
     from netra_devtools.ports._diagnose import diagnose
 
     diag = diagnose(args.port, args.host)
@@ -125,6 +123,7 @@ def ask_on_terminal(question: str) -> bool:
 
 
 def _fix(args: argparse.Namespace) -> int:
+    from netra_devtools.cli import EXIT_OK, EXIT_PROBLEM
     from netra_devtools.ports._free import execute, plan_free
 
     confirm = ask_on_terminal if sys.stdin.isatty() else None
@@ -156,9 +155,50 @@ def _work(argv: Sequence[str] | None) -> int:
     return _check(args) if args.command == "check" else _fix(args)
 
 
+def fast_check_port(argv: list[str]) -> int | None:
+    """The port of `check --json [--port N]`, the form check-port's fast path serves; None for
+    anything else (argparse, from build_parser, parses it and reports bad input)."""
+    if argv[:1] != ["check"] or argv.count("--json") != 1:
+        return None
+    rest = [a for a in argv[1:] if a != "--json"]
+    if not rest:
+        return DEFAULT_PORT
+    value = rest[1] if len(rest) == 2 and rest[0] == "--port" else None
+    if len(rest) == 1 and rest[0].startswith("--port="):
+        value = rest[0].removeprefix("--port=")
+    if value is None or not (value.isascii() and value.isdigit()):
+        return None
+    return int(value) if 1 <= int(value) <= 65535 else None
+
+
+def _fast_check(port: int, argv: list[str]) -> int:
+    """check --json without argparse, typing or rich: what a script runs in a loop."""
+    try:
+        from netra_devtools.ports._diagnose import diagnose
+        from netra_devtools.ports._jsontext import dumps
+
+        diag = diagnose(port)
+        print(dumps(diag.to_json()))
+        return 0 if diag.bindable else 1  # EXIT_OK, EXIT_PROBLEM (netra_devtools.cli: argparse)
+    except BaseException as exc:  # handed to run_cli, the one place that maps errors to codes
+        failure = exc
+    from netra_devtools.cli import run_cli
+
+    def reraise(_argv: Sequence[str] | None) -> int:
+        raise failure
+
+    return run_cli(reraise, argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `check` or `fix`; the exit code follows the CLI contract."""
-    return run_cli(_work, argv)
+    args = list(sys.argv[1:] if argv is None else argv)
+    port = fast_check_port(args)
+    if port is not None:
+        return _fast_check(port, args)
+    from netra_devtools.cli import run_cli
+
+    return run_cli(_work, args)
 
 
 if __name__ == "__main__":

@@ -105,6 +105,29 @@ def test_importing_the_package_loads_no_submodule() -> None:
 
 
 @pytest.mark.skipif(not LINUX, reason="Linux fast path")
+def test_check_json_imports_only_what_it_needs(spawn_listener: Any) -> None:
+    child, port = spawn_listener()
+    heavy = ["argparse", "typing", "re", "json", "pathlib", "psutil", "rich", "ipaddress"]
+    code = (
+        "import sys; from netra_devtools.ports.cli import main; "
+        f"code = main(['check', '--port', '{port}', '--json']); "
+        f"print(code, [m for m in {heavy!r} if m in sys.modules], file=sys.stderr)"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_PROCESS")}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, env=env,
+        check=True,
+    )  # fmt: skip
+    assert json.loads(done.stdout)["sockets"][0]["pids"] == [child.pid]
+    loaded = done.stderr.strip()
+    if "__editable__" in str(sys.modules.get("netra_devtools.ports", "")) or any(
+        "__editable__" in name for name in sys.modules
+    ):
+        pytest.skip(f"setuptools' editable finder imports some of these itself: {loaded}")
+    assert loaded == "1 []"
+
+
+@pytest.mark.skipif(not LINUX, reason="Linux fast path")
 def test_fast_path_imports_neither_psutil_nor_rich(spawn_listener: Any) -> None:
     _child, port = spawn_listener()
     code = (

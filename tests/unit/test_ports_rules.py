@@ -140,3 +140,41 @@ def test_diagnosis_json_is_plain_data() -> None:
                                 "needs_admin": False, "command": "kill 42"}  # fmt: skip
     assert data["excluded_range"] == [1, 2]
     assert Holder(1).cmdline is not Holder(2).cmdline  # defaults are not shared
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["check", "--json"], ["check", "--port", "8123", "--json"], ["check", "--json", "--port", "1"],
+     ["check", "--port=65535", "--json"], ["check", "--json", "--port", "08000"]],
+)  # fmt: skip
+def test_the_fast_path_serves_check_json_as_the_parser_reads_it(argv: list[str]) -> None:
+    from netra_devtools.ports.cli import build_parser, fast_check_port
+
+    args = build_parser().parse_args(argv)
+    assert (args.command, args.json, args.host) == ("check", True, None)
+    assert fast_check_port(argv) == args.port
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["check"], ["check", "--port", "8000"], ["fix", "--json"], ["check", "--json", "--help"],
+     ["check", "--json", "--port", "0"], ["check", "--json", "--port", "70000"],
+     ["check", "--json", "--port", "x"], ["check", "--json", "--port", "\u0668"],
+     ["check", "--json", "--host", "::1"], ["check", "--json", "--json"],
+     ["check", "--json", "--verbose"], ["check", "--json", "--port"], []],
+)  # fmt: skip
+def test_everything_else_goes_to_the_parser(argv: list[str]) -> None:
+    from netra_devtools.ports.cli import fast_check_port
+
+    assert fast_check_port(argv) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [{"a": [1, 2.5, None, True, False], "b": {"c": "d"}}, "naïve \u2603 \n\t\"\\ \x00",
+     [], {}, 1796278506.86, -0.0, 10**20, ("t", 1), {"started": None, "argv": ["kill", "42"]}],
+)  # fmt: skip
+def test_the_fast_paths_json_text_is_what_json_dumps_writes(value: object) -> None:
+    from netra_devtools.ports._jsontext import dumps
+
+    assert dumps(value) == json.dumps(value)
