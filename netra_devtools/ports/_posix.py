@@ -70,21 +70,26 @@ def _system_unit(pid: int) -> str:
 def system_process(holder: Holder) -> tuple[str, Fix | None]:
     """(why `holder` is part of the system and never signalled, how to stop its service), or
     ("", None) for an ordinary process."""
-    pid, name = holder.pid or 0, holder.name
-    if pid <= 1:
-        return f"pid {pid} is the init system", None
-    unit = _system_unit(pid)
+    if (holder.pid or 0) <= 1:
+        return f"pid {holder.pid} is the kernel's or init's", None
+    return classify_system(holder, _system_unit(holder.pid or 0))
+
+
+def _system_postgres(holder: Holder) -> bool:
+    """A packaged PostgreSQL: its data directory or configuration is where the package puts it."""
+    return any(
+        a.startswith(SYSTEM_POSTGRES_DIRS) or "=/etc/postgresql/" in a for a in holder.cmdline
+    )
+
+
+def classify_system(holder: Holder, unit: str) -> tuple[str, Fix | None]:
+    """system_process() for a holder that runs in systemd system service `unit` ("" for none)."""
     service = Fix(f"stop its service {unit}", ["sudo", "systemctl", "stop", unit], True)
-    if name in POSTGRES_NAMES and (
-        unit
-        or any(
-            a.startswith(SYSTEM_POSTGRES_DIRS) or "=/etc/postgresql/" in a for a in holder.cmdline
-        )  # fmt: skip
-    ):
+    if holder.name in POSTGRES_NAMES and (unit or _system_postgres(holder)):
         fix = service if unit else Fix("stop it", ["sudo", "service", "postgresql", "stop"], True)
         return "the system's PostgreSQL server", fix
-    if name in SYSTEM_DAEMONS or name.startswith("systemd-"):
-        return f"{name} is a system daemon", service if unit else None
+    if holder.name in SYSTEM_DAEMONS or holder.name.startswith("systemd-"):
+        return f"{holder.name} is a system daemon", service if unit else None
     if unit:
         return f"runs as the system service {unit}", service
     if MACOS and holder.uid == 0 and holder.ppid == 1:

@@ -208,3 +208,42 @@ def test_the_doctor_fix_stops_an_orphan_of_ours(spawn_listener: Any, tmp_path: P
     outcome = free_orphan_ports(ctx, result)
     assert outcome.applied, outcome.message
     assert child.wait(timeout=10) is not None and diagnose(port).bindable
+
+
+def test_pid_1_and_the_kernels_are_never_signalled() -> None:
+    from netra_devtools.ports._consent import protected_pids, protection
+    from netra_devtools.ports._model import Holder
+
+    for pid in (0, 1):
+        assert protection(Holder(pid, name="init"), protected_pids())[0]
+
+
+@pytest.mark.skipif(WINDOWS, reason="POSIX daemons and systemd units")
+@pytest.mark.parametrize(
+    ("name", "cmdline", "unit", "reason", "fix"),
+    [
+        ("dockerd", ["/usr/bin/dockerd"], "", "dockerd is a system daemon", None),
+        ("containerd", ["containerd"], "containerd.service", "containerd is a system daemon",
+         ["sudo", "systemctl", "stop", "containerd.service"]),
+        ("systemd-resolve", [], "", "systemd-resolve is a system daemon", None),
+        ("postgres", ["/usr/lib/postgresql/15/bin/postgres", "-D", "/var/lib/postgresql/15/main",
+                      "-c", "config_file=/etc/postgresql/15/main/postgresql.conf"], "",
+         "the system's PostgreSQL server", ["sudo", "service", "postgresql", "stop"]),
+        ("postgres", ["postgres", "-D", "/srv/pg"], "postgresql@15-main.service",
+         "the system's PostgreSQL server", ["sudo", "systemctl", "stop", "postgresql@15-main.service"]),
+        ("nginx", ["nginx: master process"], "nginx.service", "runs as the system service nginx.service",
+         ["sudo", "systemctl", "stop", "nginx.service"]),
+        # ours: a throwaway cluster, and any process outside a system unit
+        ("postgres", ["postgres", "-D", "/tmp/netra-pg-x1"], "", "", None),
+        ("python3", ["python3", "-m", "http.server"], "", "", None),
+    ],
+)  # fmt: skip
+def test_system_daemons_and_services_are_recognised(
+    name: str, cmdline: list[str], unit: str, reason: str, fix: list[str] | None
+) -> None:
+    from netra_devtools.ports._diagnose import os_ports
+    from netra_devtools.ports._model import Holder
+
+    found, instead = os_ports.classify_system(Holder(4242, name=name, cmdline=cmdline), unit)  # type: ignore[attr-defined]
+    assert found == reason
+    assert (instead.argv if instead else None) == fix
