@@ -109,9 +109,11 @@ def test_windows_names_the_opener_and_the_fix_stops_its_tree() -> None:
         assert {a.pid for a in report.actions} >= {opened_by, child}
         assert report.freed and not psutil.pid_exists(child)
     finally:
-        for proc in (
-            psutil.Process(opener.pid).children(recursive=True) if opener.poll() is None else []
-        ):
+        try:
+            leftovers = psutil.Process(opener.pid).children(recursive=True)
+        except psutil.Error:
+            leftovers = []
+        for proc in leftovers:
             proc.kill()
         opener.kill()
         opener.wait(timeout=10)
