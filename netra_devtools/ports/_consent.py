@@ -146,7 +146,7 @@ def decide(
 def question(tree: list[Holder], port: int) -> str:
     """The y/N question that names the process (and how many more of its tree go with it)."""
     root = tree[0]
-    command = " ".join(root.cmdline)[:80] or root.name
+    command = " ".join(" ".join(root.cmdline).split())[:80] or root.name
     more = f" and {len(tree) - 1} more of its tree" if len(tree) > 1 else ""
     return (
         f"port {port} is held by {root.name} (pid {root.pid}, user {root.user or '?'}: "

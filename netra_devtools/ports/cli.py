@@ -84,7 +84,9 @@ def build_parser() -> ArgumentParser:
     )
     check.add_argument("--host", type=ip_address, help="only this address (default: all four)")
     check.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    fix = add_command(commands, "fix", summary="free a port safely", doc=FIX_DOC)
+    fix = add_command(
+        commands, "fix", summary="free a port (asks before stopping what is not ours)", doc=FIX_DOC
+    )
     fix.add_argument(
         "--port", type=port_number, default=DEFAULT_PORT, help="TCP port (default 8000)"
     )
