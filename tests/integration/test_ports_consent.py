@@ -117,8 +117,12 @@ def test_another_users_process_is_asked_about_and_forced_as_root(
 ) -> None:
     monkeypatch.setenv("NETRA_STATE_DIR", str(tmp_path))
     child, port = spawn_listener(user="nobody")
-    (holder,) = diagnose(port).holders
+    diag = diagnose(port)
+    (holder,) = diag.holders
     assert holder.user == "nobody"
+    # check-port's suggestion is one that works for another user's process: --force
+    suggested = [f.argv for f in diag.fixes if f.argv[:2] == ["invoke", "fix-port"]]
+    assert suggested == [["invoke", "fix-port", "--port", str(port), "--force"]]
     report = free(port, timeout=5)
     assert [(a.pid, a.outcome) for a in report.actions] == [(child.pid, "needs consent")]
     assert child.poll() is None
