@@ -229,3 +229,31 @@ def clickhouse_server() -> Iterator[Any]:
         yield server
     finally:
         _destroy_embedded_clickhouse(server)
+
+
+# --- the shared cache (root handing PostgreSQL to an unprivileged user) ---------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_shared_cache() -> Iterator[Path | None]:
+    """A shared cache of this session's own, removed at its end (as root on POSIX only).
+
+    As root, clusters whose directory the unprivileged user cannot reach (pytest's 0700 tmp
+    dirs, a clone in `mktemp -d`) live in the shared cache; the tests' copies go away with them.
+    """
+    import shutil
+    import tempfile
+
+    from netra_devtools.compat import is_root
+
+    if not is_root() or os.environ.get("NETRA_SHARED_CACHE"):
+        yield None
+        return
+    cache = Path(tempfile.mkdtemp(prefix="netra-test-cache-", dir="/var/tmp"))
+    cache.chmod(0o755)
+    os.environ["NETRA_SHARED_CACHE"] = str(cache)
+    try:
+        yield cache
+    finally:
+        os.environ.pop("NETRA_SHARED_CACHE", None)
+        shutil.rmtree(cache, ignore_errors=True)

@@ -2,7 +2,8 @@
 
 Checks: defusedxml parsing, learning.xsd (with xmlschema when installed, else the loader's
 mirror of it), unique ids, required signatures, examples/near-misses, grep exportability,
-related files and verification tests exist, and the rendered docs are up to date.
+related files and verification tests exist, the rendered docs are up to date, and the corpus:
+held-out recall per signature and no flagged line in the clean logs (learnings/corpus.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from pathlib import Path
 
 from netra_devtools.cli import ProblemFound
 from netra_devtools.learnings import REPO_ROOT, SPEC_DIR, load_catalog
+from netra_devtools.learnings.corpus import CORPUS_DIR, corpus_problems
+from netra_devtools.learnings.matcher import Matcher
 from netra_devtools.learnings.model import CatalogInvalid, LearningError
 from netra_devtools.learnings.render import render_markdown
 from netra_devtools.learnings.validate import validate_catalog
@@ -33,8 +36,10 @@ def xsd_problems(spec_dir: Path) -> list[str]:
     return problems
 
 
-def check_catalog(*, write_docs: bool = False, skip_references: bool = False) -> int:
-    """Validate the catalog and the rendered docs; ProblemFound lists how many problems."""
+def check_catalog(
+    *, write_docs: bool = False, skip_references: bool = False, corpus: Path | None = CORPUS_DIR
+) -> int:
+    """Validate the catalog, the rendered docs and the corpus; ProblemFound counts the problems."""
     try:
         catalog = load_catalog(SPEC_DIR)
         problems = xsd_problems(SPEC_DIR)
@@ -42,6 +47,10 @@ def check_catalog(*, write_docs: bool = False, skip_references: bool = False) ->
             validate_catalog(catalog, REPO_ROOT, references=not skip_references)
         except CatalogInvalid as exc:
             problems += exc.problems
+        if corpus is not None:
+            report, corpus_found = corpus_problems(Matcher(catalog.signatures), corpus)
+            print("\n".join(report))
+            problems += corpus_found
     except LearningError as exc:
         raise ProblemFound(str(exc)) from None
     for problem in problems:

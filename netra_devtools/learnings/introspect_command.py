@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from netra_devtools.cli import ProblemFound, UsageError
+from netra_devtools.learnings.engines import EngineUnavailable
 from netra_devtools.learnings.introspect import Finding, Summary, follow_sources, scan_sources
 from netra_devtools.learnings.matcher import Matcher
 
@@ -40,6 +41,21 @@ def _check_usage(args: argparse.Namespace) -> None:
         raise UsageError("--timeout must be positive")
     if a["learnings"] is not None and not a["learnings"].is_dir():
         raise UsageError(f"--learnings: not a directory: {a['learnings']}")
+
+
+NO_INPUT = (
+    "no Docker engine here to read container logs from; give introspect its input another way: "
+    "--file PATH (a log file), --file - (stdin, e.g. `docker compose logs --no-color | ...`), "
+    "or --file .netra/logs/backend.log (the local stack's logs, `invoke dev --mode local`)"
+)
+
+
+def _no_source_asked(args: argparse.Namespace) -> bool:
+    """True when the user named no source at all (the bare command)."""
+    a = vars(args)
+    return not (a["project"] or a["service"] or a["since"] or a["compose_file"]) and (
+        a["via"] == "auto"
+    )
 
 
 def default_project() -> str:
@@ -81,22 +97,28 @@ def _open_sources(args: argparse.Namespace) -> list[Any]:
             compose_files=a["compose_file"],
         )
     except src.SourceError as exc:
+        if sdk_error is not None and _no_source_asked(args):
+            raise ProblemFound(NO_INPUT) from None
         raise ProblemFound(
             f"Docker SDK: {sdk_error}; compose CLI fallback: {exc}" if sdk_error else str(exc)
         ) from None
 
     if sdk_error is not None:
-        source.chunks = _explain_failure(source.chunks, f"Docker SDK: {sdk_error}")
+        context = None if _no_source_asked(args) else f"Docker SDK: {sdk_error}"
+        source.chunks = _explain_failure(source.chunks, context)
     return [source]
 
 
-def _explain_failure(chunks: Iterator[bytes], context: str) -> Iterator[bytes]:
-    """Prefix a failing CLI fallback's error with why the SDK source was not used."""
+def _explain_failure(chunks: Iterator[bytes], context: str | None) -> Iterator[bytes]:
+    """A failing CLI fallback says why the SDK was not used; for the bare command (`context`
+    None: no engine, no source named) it names the other ways to give input instead."""
     from netra_devtools.docker.sources import SourceError
 
     try:
         yield from chunks
     except SourceError as exc:
+        if context is None:
+            raise SourceError(NO_INPUT) from None
         raise SourceError(f"{context}; compose CLI fallback: {exc}") from None
 
 
@@ -127,7 +149,10 @@ def run_introspection(args: argparse.Namespace, out: TextIO | None = None) -> in
     summary = Summary()
     with _problems_as_exit_codes():
         catalog = load_catalog(a["learnings"] or SPEC_DIR)
-        matcher = Matcher(catalog.signatures)
+        try:
+            matcher = Matcher(catalog.signatures, engine=a["engine"])
+        except EngineUnavailable as exc:
+            raise UsageError(str(exc)) from None
         sources = _open_sources(args)
         findings: Iterator[Finding]
         if a["follow"]:
@@ -143,9 +168,9 @@ def run_introspection(args: argparse.Namespace, out: TextIO | None = None) -> in
             if a["max_findings"] is not None:
                 findings = _limit(findings, a["max_findings"])
         if a["json"] and a["follow"]:
-            report.write_json_lines(findings, out)
+            report.write_json_lines(findings, catalog, out)
         elif a["json"]:
-            report.write_json(findings, summary, out)
+            report.write_json(findings, summary, catalog, out)
         elif a["follow"]:
             for finding in findings:
                 report.write_finding_line(finding, catalog, out)

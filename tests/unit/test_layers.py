@@ -33,6 +33,7 @@ PLATFORM_MODULES = {
     "netra_devtools.docker._posix": "netra_devtools.docker.detect",
     "netra_devtools.services._pg_windows": "netra_devtools.services.pg_runtime",
     "netra_devtools.services._pg_posix": "netra_devtools.services.pg_runtime",
+    "netra_devtools.services.shared_cache": "netra_devtools.services._pg_posix",
     "netra_backend.app.analytics.spool._windows": "netra_backend.app.analytics.spool.records",
     "netra_backend.app.analytics.spool._posix": "netra_backend.app.analytics.spool.records",
 }
