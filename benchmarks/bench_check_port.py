@@ -27,9 +27,19 @@ LISTENER = (
 )
 
 
+def _install_kind() -> str:
+    """Which netra_devtools the script imports: the checkout (editable) or a built package."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import netra_devtools; print(netra_devtools.__file__)"],
+        capture_output=True, text=True, timeout=TIMEOUT, check=True, cwd="/",
+    )  # fmt: skip
+    inside = Path(done.stdout.strip()).resolve().is_relative_to(REPO)
+    return "editable install" if inside else "non-editable install"
+
+
 def run(runs: int = RUNS) -> list[dict[str, object]]:
-    """Interleave ours and the anchor `runs` times each; medians in milliseconds."""
-    lsof = shutil.which("lsof")  # missing: ours is still measured, the row says so
+    """Interleave ours, lsof and ss `runs` times each; medians in milliseconds."""
+    lsof, ss = shutil.which("lsof"), shutil.which("ss")  # missing: ours is still measured
     holder = subprocess.Popen([sys.executable, "-c", LISTENER], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None
@@ -38,25 +48,41 @@ def run(runs: int = RUNS) -> list[dict[str, object]]:
         ours_cmd = [sys.executable, script, "--port", str(port), "--json"]
         commands = {"ours": ours_cmd}
         if lsof:
-            commands["anchor"] = [lsof, "-nP", f"-iTCP:{port}", "-sTCP:LISTEN"]
+            commands["lsof"] = [lsof, "-nP", f"-iTCP:{port}", "-sTCP:LISTEN"]
+        if ss:
+            commands["ss"] = [ss, "-Htlnp", f"sport = :{port}"]
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         # 3 warm-ups: the page cache for both, our bytecode cache; ours exits 1 (port busy)
         medians = interleaved_medians(commands, runs, warmup=3, ok=(0, 1), env=env, timeout=TIMEOUT)
     finally:
         holder.kill()
         holder.wait(timeout=10)
-    ours_ms = medians["ours"] * 1000
-    anchor_ms = round(medians["anchor"] * 1000, 1) if "anchor" in medians else None
+    ours_ms = round(medians["ours"] * 1000, 1)
+    what = f"check-port --json on a busy port ({_install_kind()}; whole process, median of {runs})"
+    command = "python scripts/test_backend_port_binding.py --port P --json"
+
+    def anchor(name: str) -> float | None:
+        return round(medians[name] * 1000, 1) if name in medians else None
+
     return [
         row(
-            f"check-port --json on a busy port (whole process, median of {runs})",
-            round(ours_ms, 1),
-            anchor_ms,
+            what,
+            ours_ms,
+            anchor("lsof"),
             "ms",
             at_most_x(GOAL_RATIO, f"<= {GOAL_RATIO}x lsof -nP -iTCP:PORT -sTCP:LISTEN"),
-            "python scripts/test_backend_port_binding.py --port P --json",
+            command,
             anchor_missing="" if lsof else "lsof (apt-get install lsof)",
-        )
+        ),
+        row(
+            f"{what}, against ss -Htlnp in the same rounds",
+            ours_ms,
+            anchor("ss"),
+            "ms",
+            None,
+            command,
+            anchor_missing="" if ss else "ss (apt-get install iproute2)",
+        ),
     ]
 
 

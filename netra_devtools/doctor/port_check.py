@@ -1,9 +1,10 @@
 """The doctor's port check: free, held by our running stack, or held by an orphan of ours (fixable).
 
-Ours is decided only from `.netra/state.json` (pid + create time, as the launcher records them,
-and `fix-port` reads them): a recorded process is "our stack" while its launcher runs (or the
-compose project is recorded), "an orphan of ours" once the launcher is gone. Anything else is
-foreign and is never stopped here: the port doctor's fix is shown instead.
+Whose a holder is, and what may be stopped without asking, is the port doctor's consent rule
+(`netra_devtools.ports`, the one place that decides, shared with `fix-port`): a process recorded
+in `.netra/state.json` (pid + create time) is "our stack" while its launcher runs (or the compose
+project is recorded), "an orphan of ours" once the launcher is gone. Anything else is foreign and
+is never stopped here: the port doctor's fix is shown instead.
 """
 
 from __future__ import annotations
@@ -12,62 +13,17 @@ from typing import Any
 
 from netra_devtools.doctor.model import CheckResult, DoctorContext, FixOutcome, Status
 
-STACK = "stack"  # recorded in state.json and its launcher (or compose project) still runs
-ORPHAN = "orphan"  # recorded in state.json, but the launcher that owned it is gone
-FOREIGN = "foreign"  # anything else: never ours to stop
-
-
-def _lineage(pid: int | None) -> list[tuple[int, float]]:
-    """(pid, create time) of `pid` and its ancestors: a recorded parent owns its workers too."""
-    import psutil
-
-    chain: list[tuple[int, float]] = []
-    try:
-        proc: Any = psutil.Process(pid) if pid else None
-        while proc is not None and proc.pid > 1:
-            chain.append((proc.pid, proc.create_time()))
-            proc = proc.parent()
-    except psutil.Error:
-        pass
-    return chain
-
-
-def _recorded_name(ctx: DoctorContext, pid: int | None) -> str | None:
-    """The state.json name of the process (or ancestor) `pid` is, matched by pid + create time."""
-    from netra_devtools.launcher.control import recorded
-
-    records = recorded(ctx.state)
-    for candidate, started in _lineage(pid):
-        for rec in records:
-            if rec.pid == candidate and abs(rec.create_time - started) < 1.0:
-                return rec.name
-    return None
-
-
-def stack_running(ctx: DoctorContext) -> bool:
-    """True when the recorded stack still has its owner: the launcher process, or compose."""
-    from netra_devtools.launcher.control import alive
-
-    if ctx.state.get("mode") == "compose":
-        return True
-    return any(rec.name == "launcher" for rec in alive(ctx.state))
-
 
 def classify_holder(ctx: DoctorContext, holder: Any) -> str:
-    """STACK, ORPHAN or FOREIGN, from what the launcher recorded (nothing is guessed)."""
-    if _recorded_name(ctx, holder.pid) is not None:
-        return STACK if stack_running(ctx) else ORPHAN
-    container = holder.container or {}
-    project = ctx.compose_project()
-    name = str(container.get("name") or "")
-    if ctx.state.get("mode") == "compose" and name.startswith((f"{project}_", f"{project}-")):
-        return STACK
-    return FOREIGN
+    """ "orphan", "stack" or "foreign", by the port doctor's rule (nothing is guessed)."""
+    from netra_devtools.ports import ownership
+
+    return ownership(holder, ctx.state, ctx.compose_project())
 
 
 def check_ports(ctx: DoctorContext) -> CheckResult:
     """Each stack port is free or held by our running stack; a port an orphan of ours holds is fixable."""
-    from netra_devtools.ports import diagnose
+    from netra_devtools.ports import ORPHAN, STACK, diagnose
 
     problems: list[str] = []
     fixes: list[str] = []
@@ -111,16 +67,38 @@ def check_ports(ctx: DoctorContext) -> CheckResult:
     )
 
 
-def free_orphan_ports(ctx: DoctorContext, result: CheckResult) -> FixOutcome:
-    """Stop the recorded processes a dead launcher left behind (never another program's)."""
-    from netra_devtools.launcher import control
-    from netra_devtools.ports import diagnose
+def _not_orphans(ctx: DoctorContext, ports: list[int]) -> list[str]:
+    """Holders of `ports` that the consent rule does not let us stop without asking."""
+    from netra_devtools.ports import ORPHAN, diagnose
 
-    if stack_running(ctx):
+    return [
+        f"{port}: {h.name or '?'} (pid {h.pid})"
+        for port in ports
+        for h in diagnose(port).holders
+        if classify_holder(ctx, h) != ORPHAN
+    ]
+
+
+def free_orphan_ports(ctx: DoctorContext, result: CheckResult) -> FixOutcome:
+    """Stop the recorded processes a dead launcher left behind (never another program's).
+
+    The port doctor's rule decides, on a fresh look: every holder must still be an orphan of
+    ours; the orphaned stack is then stopped as `invoke down` stops it.
+    """
+    from netra_devtools.launcher import control
+    from netra_devtools.ports import diagnose, stack_running
+
+    if stack_running(ctx.state):
         return FixOutcome(False, "the recorded stack is running: `invoke down` stops it")
+    ports = [int(p) for p in result.details.get("orphans", [])]
+    foreign = _not_orphans(ctx, ports)
+    if foreign:
+        return FixOutcome(
+            False, f"not ours (use `invoke fix-port`, which asks first): {', '.join(foreign)}"
+        )
     done = control.down(ctx.state_directory)
     ctx.state = {}
-    still = [str(p) for p in result.details.get("orphans", []) if not diagnose(p).bindable]
+    still = [str(p) for p in ports if not diagnose(p).bindable]
     if still:
         return FixOutcome(bool(done), f"still held: {', '.join(still)}")
     return FixOutcome(True, "; ".join(done) or "nothing was running")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import _socket  # not `socket`: check-port's fast path skips its heavier import
 import errno as _errno
-import ipaddress
 
 from netra_devtools.compat import WINDOWS
 from netra_devtools.ports._model import (
@@ -89,4 +88,6 @@ def normalise_host(host: str | None) -> str | None:
     """`host` as a canonical IP address string, or None; ValueError when it is not an address."""
     if host is None or host == "":
         return None
+    import ipaddress  # only with --host: check-port's fast path does without it
+
     return str(ipaddress.ip_address(host.strip().strip("[]")))

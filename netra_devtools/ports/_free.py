@@ -1,20 +1,38 @@
-"""free(): terminate, wait, kill — only the port's listeners (and a reloader parent first)."""
+"""free(): stop the trees that hold a port, with consent: each tree's root first (it would restart
+the others), then what is left of it; every process re-checked by pid and create time."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import psutil
 
+from netra_devtools.ports import _consent
 from netra_devtools.ports._bind import bind_tests
 from netra_devtools.ports._diagnose import check_port_number, diagnose, os_ports
-from netra_devtools.ports._model import BLOCKING, Action, Diagnosis, FreeReport, Holder
-from netra_devtools.ports._reloader import is_reloader
+from netra_devtools.ports._model import (
+    BLOCKING,
+    DECLINED,
+    GONE,
+    KILLED,
+    MEMBER,
+    NEEDS_CONSENT,
+    TERMINATED,
+    WOULD_TERMINATE,
+    Action,
+    Diagnosis,
+    Fix,
+    FreeReport,
+    Holder,
+)
 
-NEVER_SIGNALLED = frozenset({0, 1, 4})
-CREATE_TIME_TOLERANCE = 0.05  # /proc and psutil round the start time the same way
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+CREATE_TIME_TOLERANCE = _consent.CREATE_TIME_TOLERANCE
+WOULD_ASK = "would ask"
 
 
 @dataclass
@@ -24,7 +42,17 @@ class Target:
     pid: int
     create_time: float
     name: str
-    role: str  # "reloader" (stopped first) or "listener"
+    role: str  # ROOT or RELOADER (stopped first), MEMBER (what is left afterwards)
+
+
+@dataclass
+class TreePlan:
+    """What to do with one tree: stop it, ask first, or a refusal (with what to run instead)."""
+
+    tree: list[Holder]
+    verdict: str  # _consent.STOP, _consent.ASK, or a refusal outcome
+    detail: str
+    instead: Fix | None = None
 
 
 @dataclass
@@ -33,16 +61,9 @@ class Plan:
 
     port: int
     diagnosis: Diagnosis
-    targets: list[Target] = field(default_factory=list)
-    skipped: list[Action] = field(default_factory=list)
-    left_alone: list[str] = field(default_factory=list)
+    trees: list[TreePlan] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-
-
-def protected_pids() -> set[int]:
-    """PIDs never signalled: 0, 1, 4 (System/http.sys), this process and its ancestors."""
-    me = psutil.Process()
-    return set(NEVER_SIGNALLED) | {me.pid} | {p.pid for p in me.parents()}
+    left_alone: list[str] = field(default_factory=list)
 
 
 def verified(pid: int, create_time: float) -> psutil.Process | None:
@@ -60,7 +81,7 @@ def verified(pid: int, create_time: float) -> psutil.Process | None:
 
 def signal_if_same(pid: int, create_time: float, *, kill: bool = False) -> bool:
     """Terminate (or kill) `pid` only if it is still the same process; True if signalled."""
-    if pid in protected_pids():
+    if pid in _consent.protected_pids():
         return False
     proc = verified(pid, create_time)
     if proc is None:
@@ -72,126 +93,94 @@ def signal_if_same(pid: int, create_time: float, *, kill: bool = False) -> bool:
     return True
 
 
-def _orphans_of_ours(holders: list[Holder]) -> list[str]:
-    """Holders recorded in .netra/state.json (pid + create time): ours, running or orphaned."""
-    from netra_devtools.state import load_state
-
-    recorded = load_state().get("processes") or []
-    launcher_alive = any(entry.get("name") == "launcher" and _is_alive(entry) for entry in recorded)
-    what = (
-        "part of our running stack (`invoke down` stops it cleanly)"
-        if launcher_alive
-        else "an orphan of ours (its launcher is gone)"
-    )
-    notes = []
-    for entry in recorded:
-        for holder in holders:
-            if holder.pid == entry.get("pid") and _same_start(holder.create_time, entry):
-                notes.append(
-                    f"pid {holder.pid} ({holder.name}) is {what}: recorded in "
-                    f".netra/state.json as {entry.get('name', '?')!r}"
-                )
-    return notes
-
-
-def _same_start(create_time: float | None, entry: dict[str, Any]) -> bool:
-    recorded = float(entry.get("create_time") or 0)
-    return abs((create_time or -1.0) - recorded) <= CREATE_TIME_TOLERANCE
-
-
-def _is_alive(entry: dict[str, Any]) -> bool:
+def _with_inheritors(tree: list[Holder]) -> list[Holder]:
+    """Where the system names only a socket's opener (Windows), its descendants may hold it too."""
+    if os_ports.EVERY_HOLDER_VISIBLE:
+        return tree
+    known = {h.pid for h in tree}
+    extra = []
     try:
-        return _same_start(psutil.Process(int(entry["pid"])).create_time(), entry)
-    except (psutil.Error, KeyError, TypeError, ValueError):
-        return False
-
-
-def _may_signal(holder: Holder, force: bool) -> str:
-    """Why we may not signal `holder` ('' when we may)."""
-    if holder.pid in protected_pids():
-        return "never signalled (system process, this process or one of its ancestors)"
-    if holder.name in os_ports.PROXY_NAMES:
-        name = (holder.container or {}).get("name")
-        target = f"`docker stop {name}`" if name else "the container that publishes the port"
-        return f"Docker's port proxy: stop {target} instead (killing the proxy breaks Docker)"
-    if not os_ports.owned_by_someone_else(holder):
-        return ""
-    if not force:
-        return (
-            f"belongs to user {holder.user or '?'}; rerun with --force (as root/admin) to stop it"
-        )
-    if not os_ports.is_admin():
-        return f"belongs to user {holder.user or '?'}; --force needs root/admin to stop it"
-    return ""
+        for child in psutil.Process(tree[0].pid or 0).children(recursive=True):
+            if child.pid not in known:
+                holder = os_ports.process_holder(child.pid)
+                holder.role, holder.root = MEMBER, tree[0].pid
+                extra.append(holder)
+    except psutil.Error:
+        pass
+    return tree + extra
 
 
 def plan_free(port: int, *, force: bool = False) -> Plan:
-    """Decide what to stop: listeners, plus a reloader parent that would respawn them."""
+    """Decide, tree by tree, what may be stopped (nothing is asked or signalled here)."""
+    from netra_devtools.state import load_state
+
     check_port_number(port)
-    diag = diagnose(port, complete=True)
-    plan = Plan(port, diag, notes=_orphans_of_ours(diag.holders))
-    listeners: dict[int, Holder] = {h.pid: h for h in diag.holders if h.pid is not None}
-    if any(h.pid is None for h in diag.holders):
-        plan.notes.append("a listener's owner is not visible to this account; run as root/admin")
-    chosen: dict[int, Target] = {}
-    for pid, holder in listeners.items():
-        reason = _may_signal(holder, force)
-        if reason:
-            plan.skipped.append(Action(pid, holder.name, "listener", "skipped", reason))
+    diag = diagnose(port)
+    state = load_state()
+    protected = _consent.protected_pids()
+    plan = Plan(port, diag)
+    for root, tree in diag.trees().items():
+        if root is None:
+            plan.notes.append("a listener's owner is not visible to this account; run as root")
             continue
-        parent = _parent_of(holder)
-        if parent is not None and parent.pid and parent.pid not in protected_pids():
-            refusal = _may_signal(parent, force)
-            if is_reloader(parent.cmdline, holder.cmdline) and not refusal:
-                chosen[parent.pid] = _target(parent, "reloader")
-            elif is_reloader(parent.cmdline, holder.cmdline):
-                plan.left_alone.append(
-                    f"reloader {parent.pid} ({parent.name}) of pid {pid} may respawn it: {refusal}"
-                )
-            elif parent.pid not in listeners:
-                plan.left_alone.append(
-                    f"parent {parent.pid} ({parent.name}) of pid {pid}: not a reloader, left alone"
-                )
-        chosen.setdefault(pid, _target(holder, "listener"))
-    plan.targets = sorted(chosen.values(), key=lambda t: t.role != "reloader")
-    plan.left_alone = sorted(set(plan.left_alone))
+        tree = _with_inheritors(tree)
+        plan.left_alone.extend(_parent_left_alone(tree[0]))
+        kind = _consent.tree_ownership(tree, state)
+        if kind != _consent.FOREIGN:
+            what = "part of our running stack" if kind == _consent.STACK else "an orphan of ours"
+            named = _consent.recorded_name(state, tree[0].pid) or "?"
+            plan.notes.append(
+                f"pid {tree[0].pid} ({tree[0].name}) is {what}: recorded in .netra/state.json "
+                f"as {named!r}" + (" (its launcher is gone)" if kind == _consent.ORPHAN else "")
+            )
+        verdict, detail, instead = _consent.decide(
+            tree, kind, port=port, force=force, protected=protected
+        )
+        plan.trees.append(TreePlan(tree, verdict, detail, instead))
     return plan
 
 
-def _target(holder: Holder, role: str) -> Target:
-    return Target(holder.pid or 0, holder.create_time or 0.0, holder.name, role)
+def _parent_left_alone(root: Holder) -> list[str]:
+    """Name the parent of a tree's root: it is not a reloader (else it would be the root)."""
+    if not root.ppid or root.ppid <= 1:
+        return []
+    parent = os_ports.process_holder(root.ppid)
+    if parent.create_time is None:
+        return []
+    return [f"parent {parent.pid} ({parent.name}) of pid {root.pid}: not a reloader, left alone"]
 
 
-def _parent_of(holder: Holder) -> Holder | None:
-    if not holder.ppid:
-        return None
-    from netra_devtools.ports import _psutil_scan
-
-    parent = _psutil_scan.process_holder(holder.ppid)
-    return parent if parent.pid and parent.create_time is not None else None
+def _target(holder: Holder) -> Target:
+    return Target(holder.pid or 0, holder.create_time or 0.0, holder.name, holder.role)
 
 
-def _stop(targets: list[Target], timeout: float) -> list[Action]:
-    """Terminate, wait up to `timeout`, then kill what is left — each re-verified first."""
-    actions: dict[int, Action] = {}
+def _stop_group(targets: list[Target], timeout: float, actions: dict[int, Action]) -> None:
+    """Terminate each (re-verified), wait up to `timeout`, then kill what is left."""
     waiting = []
     for t in targets:
         if signal_if_same(t.pid, t.create_time):
-            actions[t.pid] = Action(t.pid, t.name, t.role, "terminated")
+            actions[t.pid] = Action(t.pid, t.name, t.role, TERMINATED)
             waiting.append(t)
-        else:
-            actions[t.pid] = Action(
-                t.pid, t.name, t.role, "gone", "exited or pid reused: not signalled"
-            )
+        elif t.pid not in actions:
+            detail = "exited with its root" if t.role == MEMBER else "exited or pid reused"
+            actions[t.pid] = Action(t.pid, t.name, t.role, GONE, f"{detail}: not signalled")
     procs = [p for p in (verified(t.pid, t.create_time) for t in waiting) if p is not None]
     _, alive = psutil.wait_procs(procs, timeout=timeout)
     for proc in alive:
         t = next(t for t in waiting if t.pid == proc.pid)
         if signal_if_same(t.pid, t.create_time, kill=True):
-            actions[t.pid].outcome = "killed"
+            actions[t.pid].outcome = KILLED
             actions[t.pid].detail = f"did not exit within {timeout:g} s of SIGTERM"
     psutil.wait_procs([p for p in alive if p.is_running()], timeout=timeout)
-    return list(actions.values())
+
+
+def stop_trees(trees: list[list[Holder]], timeout: float) -> list[Action]:
+    """Every tree's roots (and reloaders) first; then the members still running."""
+    targets = [_target(h) for tree in trees for h in tree if h.pid is not None]
+    actions: dict[int, Action] = {}
+    _stop_group([t for t in targets if t.role != MEMBER], timeout, actions)
+    _stop_group([t for t in targets if t.role == MEMBER], timeout, actions)
+    return [actions[t.pid] for t in targets if t.pid in actions]
 
 
 def _wait_until_bindable(port: int, seconds: float) -> None:
@@ -202,37 +191,83 @@ def _wait_until_bindable(port: int, seconds: float) -> None:
         time.sleep(0.1)
 
 
-def execute(plan: Plan, *, dry_run: bool = False, timeout: float = 5) -> FreeReport:
-    """Carry out a plan (or describe it, with dry_run) and bind-test afterwards."""
-    report = FreeReport(
-        plan.port, dry_run, freed=False, left_alone=plan.left_alone, notes=plan.notes
-    )
-    report.actions.extend(plan.skipped)
-    if not plan.targets and not plan.skipped and not plan.diagnosis.holders:
-        report.diagnosis = plan.diagnosis
+def _refuse(report: FreeReport, plan: TreePlan, outcome: str, detail: str) -> None:
+    for holder in plan.tree:
+        report.actions.append(Action(holder.pid or 0, holder.name, holder.role, outcome, detail))
+    if plan.instead is not None and plan.instead.command not in {
+        f.command for f in report.next_steps
+    }:
+        report.next_steps.append(plan.instead)
+
+
+_REFUSALS = {
+    WOULD_ASK: "not ours: fix-port asks first",
+    NEEDS_CONSENT: "not ours, and no terminal to ask on",
+    DECLINED: "you answered no",
+}
+
+
+def _ask(
+    tree_plan: TreePlan, port: int, *, dry_run: bool, confirm: Callable[[str], bool] | None
+) -> str:
+    """STOP when the person says yes; otherwise why not (a dry run never asks)."""
+    if dry_run:
+        return WOULD_ASK
+    if confirm is None:
+        return NEEDS_CONSENT
+    return _consent.STOP if confirm(_consent.question(tree_plan.tree, port)) else DECLINED
+
+
+def execute(
+    plan: Plan,
+    *,
+    dry_run: bool = False,
+    timeout: float = 5,
+    confirm: Callable[[str], bool] | None = None,
+) -> FreeReport:
+    """Carry out a plan: ask where it must (`confirm`, None without a terminal), stop, re-check."""
+    report = FreeReport(plan.port, dry_run, freed=False, notes=plan.notes)
+    report.left_alone = sorted(set(plan.left_alone))
+    report.diagnosis = plan.diagnosis
+    if not plan.diagnosis.holders:
         report.freed = report.nothing_to_free = plan.diagnosis.bindable
         if report.freed:
             report.notes.append("nothing to free: no process listens on this port")
         else:  # reserved range, privileged port, ...: no process to stop, the fix is elsewhere
             report.notes.append(f"no process to stop: {plan.diagnosis.verdict}")
         return report
+    chosen: list[list[Holder]] = []
+    for tree_plan in plan.trees:
+        verdict = tree_plan.verdict
+        if verdict == _consent.ASK:
+            verdict = _ask(tree_plan, plan.port, dry_run=dry_run, confirm=confirm)
+        if verdict in (_consent.STOP, _consent.ASK):
+            chosen.append(tree_plan.tree)
+        else:
+            _refuse(report, tree_plan, verdict, _REFUSALS.get(verdict, tree_plan.detail))
     if dry_run:
-        for t in plan.targets:
-            report.actions.append(Action(t.pid, t.name, t.role, "would terminate"))
-        report.diagnosis = plan.diagnosis
+        report.actions[:0] = [
+            Action(h.pid or 0, h.name, h.role, WOULD_TERMINATE) for tree in chosen for h in tree
+        ]
         return report
-    if not plan.targets:  # everything was skipped or invisible: nothing changed, say why
-        report.diagnosis = plan.diagnosis
-        report.freed = plan.diagnosis.bindable
-        return report
-    for role in ("reloader", "listener"):
-        report.actions.extend(_stop([t for t in plan.targets if t.role == role], timeout))
-    _wait_until_bindable(plan.port, min(timeout, 3.0))
-    report.diagnosis = diagnose(plan.port)
+    if chosen:
+        report.actions[:0] = stop_trees(chosen, timeout)
+        _wait_until_bindable(plan.port, min(timeout, 3.0))
+        report.diagnosis = diagnose(plan.port)
     report.freed = report.diagnosis.bindable
     return report
 
 
-def free(port: int, force: bool = False, dry_run: bool = False, timeout: float = 5) -> FreeReport:
-    """Free `port`: stop its listeners safely; `freed` is true only if the port binds afterwards."""
-    return execute(plan_free(port, force=force), dry_run=dry_run, timeout=timeout)
+def free(
+    port: int,
+    force: bool = False,
+    dry_run: bool = False,
+    timeout: float = 5,
+    confirm: Callable[[str], bool] | None = None,
+) -> FreeReport:
+    """Free `port` with consent (see ports._consent); `freed` only if the port binds afterwards.
+
+    `confirm(question)` asks a person (y/N); None means there is no one to ask.
+    """
+    plan = plan_free(port, force=force)
+    return execute(plan, dry_run=dry_run, timeout=timeout, confirm=confirm)

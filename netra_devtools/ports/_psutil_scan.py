@@ -1,4 +1,4 @@
-"""Listeners, TIME_WAIT and process details through psutil (macOS, Windows, and `free()`)."""
+"""Listening sockets, TIME_WAIT and process details through psutil (macOS, Windows, `free()`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import psutil
 
-from netra_devtools.ports._model import Holder
+from netra_devtools.ports._model import Holder, Socket
 
 
 def _tcp_sockets() -> list[tuple[str, Any, int | None]]:
@@ -55,22 +55,41 @@ def process_holder(pid: int, address: str = "") -> Holder:
     return holder
 
 
-def scan(port: int, *, complete: bool = True) -> tuple[list[Holder], int]:
-    """(listeners on `port`, count of its TIME_WAIT sockets); psutil always sees every socket."""
-    del complete
-    holders: list[Holder] = []
-    seen: set[tuple[int | None, str]] = set()
+def environ(pid: int) -> dict[str, str] | None:
+    """The environment of `pid`, or None when it is not readable."""
+    try:
+        return dict(psutil.Process(pid).environ())
+    except (psutil.Error, OSError):
+        return None
+
+
+def scan(port: int) -> tuple[list[Socket], list[Holder], int | None]:
+    """(listening sockets on `port`, their processes, count of TIME_WAIT sockets) from psutil.
+
+    Without inodes, sockets are told apart by address: on macOS every process that holds a
+    socket lists it; on Windows the table names only the process that opened it.
+    """
+    by_address: dict[str, Socket] = {}
+    holders: dict[int, Holder] = {}
+    hidden: list[Holder] = []
     time_wait = 0
     for status, laddr, pid in _tcp_sockets():
         if not laddr or laddr.port != port:
             continue
         if status == psutil.CONN_TIME_WAIT:
             time_wait += 1
-        if status != psutil.CONN_LISTEN or (pid, laddr.ip) in seen:
+        if status != psutil.CONN_LISTEN:
             continue
-        seen.add((pid, laddr.ip))
+        sock = by_address.setdefault(laddr.ip, Socket(laddr.ip))
         if pid is None:
-            holders.append(Holder(pid=None, address=laddr.ip, note="owner not visible"))
-        else:
-            holders.append(process_holder(pid, laddr.ip))
-    return holders, time_wait
+            hidden.append(Holder(pid=None, address=laddr.ip, note="owner not visible"))
+        elif pid not in sock.pids:
+            sock.pids.append(pid)
+            if pid not in holders:
+                holders[pid] = process_holder(pid, laddr.ip)
+    sockets = sorted(by_address.values(), key=lambda s: s.address)
+    for sock in sockets:
+        sock.pids.sort()
+        owner = holders.get(sock.pids[0]) if sock.pids else None
+        sock.uid, sock.user = (owner.uid, owner.user) if owner else (None, "")
+    return sockets, [*holders.values(), *hidden], time_wait

@@ -1,4 +1,11 @@
-"""Windows specifics: excluded port ranges (netsh), http.sys as PID 4, firewall rules, fixes."""
+"""Windows specifics: excluded port ranges (netsh), http.sys as PID 4, services, firewall rules,
+and the commands that stop a holder's tree.
+
+What Windows can show: GetExtendedTcpTable (psutil.net_connections) names ONE owning pid per
+socket, the process that opened it. Processes that received the socket by handle inheritance or
+WSADuplicateSocket (uvicorn's workers, a multiprocessing child) hold it too but are not listed:
+they are the owner's descendants, so the fix stops the owner's whole tree (`taskkill /T`).
+"""
 
 from __future__ import annotations
 
@@ -6,13 +13,20 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
-from netra_devtools.ports._model import Diagnosis, Fix, Holder, NetshError
+from netra_devtools.ports._model import Diagnosis, Fix, Holder, NetshError, Socket
 
 NETSH_TIMEOUT = 15.0
 HTTP_SYS_PID = 4
 PROXY_NAMES = frozenset(
     {"com.docker.backend.exe", "wslrelay.exe", "vpnkit.exe", "com.docker.proxy.exe"}
 )
+# The system's own processes; services are found by asking the service manager.
+SYSTEM_NAMES = frozenset(
+    {"system", "idle", "registry", "smss.exe", "csrss.exe", "wininit.exe", "winlogon.exe",
+     "services.exe", "lsass.exe", "svchost.exe", "spoolsv.exe"}
+)  # fmt: skip
+# The TCP table names only the process that opened a socket (see the module's docstring).
+EVERY_HOLDER_VISIBLE = False
 
 
 @dataclass(frozen=True)
@@ -141,11 +155,53 @@ def remove_firewall_rule(port: int, name: str | None = None) -> str:
     return run_netsh(firewall_rule_argv("delete", port, name))
 
 
-def scan(port: int, *, complete: bool = True) -> tuple[list[Holder], int]:
-    """(listeners, TIME_WAIT count) through psutil."""
+def scan(port: int) -> tuple[list[Socket], list[Holder], int | None]:
+    """(sockets, holders, TIME_WAIT count) through psutil: one owning pid per socket."""
     from netra_devtools.ports import _psutil_scan
 
-    return _psutil_scan.scan(port, complete=complete)
+    return _psutil_scan.scan(port)
+
+
+def process_holder(pid: int) -> Holder:
+    """A process that holds nothing on the port (a parent), read like a holder."""
+    from netra_devtools.ports import _psutil_scan
+
+    return _psutil_scan.process_holder(pid)
+
+
+def environ(pid: int) -> dict[str, str] | None:
+    """The environment of `pid`, None when it is not readable."""
+    from netra_devtools.ports import _psutil_scan
+
+    return _psutil_scan.environ(pid)
+
+
+def service_pids() -> dict[int, str]:
+    """pid → name of every running Windows service (an empty map where there are none)."""
+    import psutil
+
+    found: dict[int, str] = {}
+    for service in getattr(psutil, "win_service_iter", list)():
+        try:
+            pid = service.pid()
+        except (psutil.Error, OSError):
+            continue
+        if pid:
+            found[pid] = service.name()
+    return found
+
+
+def system_process(holder: Holder) -> tuple[str, Fix | None]:
+    """(why `holder` belongs to the system and is never signalled, how to stop its service)."""
+    if holder.pid in (0, HTTP_SYS_PID):
+        return f"pid {holder.pid} is the system itself", None
+    if holder.name.lower() in SYSTEM_NAMES:
+        return f"{holder.name} is a Windows system process", None
+    service = service_pids().get(holder.pid or 0)
+    if service:
+        fix = Fix(f"stop the service {service}", ["net", "stop", service], needs_admin=True)
+        return f"runs the Windows service {service}", fix
+    return "", None
 
 
 def is_admin() -> bool:
@@ -167,17 +223,18 @@ def owned_by_someone_else(holder: Holder) -> bool:
     return not holder.user or holder.user.rsplit("\\", 1)[-1].lower() != getpass.getuser().lower()
 
 
-def kill_fix(holder: Holder) -> Fix:
-    """The plain command to stop one holder."""
-    if holder.pid == HTTP_SYS_PID:
+def stop_fix(tree: list[Holder]) -> Fix:
+    """One command that stops a holder's whole tree (the processes that inherited its socket)."""
+    root = tree[0]
+    if root.pid == HTTP_SYS_PID:
         return Fix(
             "PID 4 is http.sys (the kernel HTTP server): find the service that registered the URL",
             ["netsh", "http", "show", "servicestate"],
         )
     return Fix(
-        f"stop {holder.name or 'the holder'} (pid {holder.pid})",
-        ["taskkill", "/PID", str(holder.pid)],
-        needs_admin=owned_by_someone_else(holder) and not is_admin(),
+        f"stop {root.name or 'the holder'} (pid {root.pid}) and every process it started",
+        ["taskkill", "/PID", str(root.pid), "/T", "/F"],
+        needs_admin=any(owned_by_someone_else(h) for h in tree) and not is_admin(),
     )
 
 

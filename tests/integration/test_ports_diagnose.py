@@ -105,6 +105,27 @@ def test_importing_the_package_loads_no_submodule() -> None:
 
 
 @by_design(not LINUX, "Linux fast path")
+def test_check_json_imports_only_what_it_needs(spawn_listener: Any) -> None:
+    child, port = spawn_listener()
+    heavy = ["argparse", "typing", "re", "json", "pathlib", "psutil", "rich", "ipaddress"]
+    code = (
+        "import sys; from netra_devtools.ports.cli import main; "
+        f"code = main(['check', '--port', '{port}', '--json']); "
+        f"print(code, [m for m in {heavy!r} if m in sys.modules], file=sys.stderr)"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_PROCESS")}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, env=env,
+        check=True,
+    )  # fmt: skip
+    assert json.loads(done.stdout)["sockets"][0]["pids"] == [child.pid]
+    loaded = done.stderr.strip()
+    if any(name.startswith("__editable__") for name in sys.modules):
+        pytest.skip(f"setuptools' editable finder imports some of these itself: {loaded}")
+    assert loaded == "1 []"
+
+
+@by_design(not LINUX, "Linux fast path")
 def test_fast_path_imports_neither_psutil_nor_rich(spawn_listener: Any) -> None:
     _child, port = spawn_listener()
     code = (
@@ -159,10 +180,13 @@ def test_psutil_scan_used_on_macos_and_windows_agrees_with_the_fast_path(
     from netra_devtools.ports import _linux, _psutil_scan
 
     child, port = spawn_listener()
-    fast, _ = _linux.scan(port, complete=True)
-    slow, _ = _psutil_scan.scan(port)
+    fast_sockets, fast, _ = _linux.scan(port)
+    slow_sockets, slow, _ = _psutil_scan.scan(port)
     assert [(h.pid, h.address, h.name, h.user) for h in fast] == [
         (h.pid, h.address, h.name, h.user) for h in slow
+    ]
+    assert [(s.address, s.pids, s.user) for s in fast_sockets] == [
+        (s.address, s.pids, s.user) for s in slow_sockets
     ]
     assert fast[0].create_time == pytest.approx(slow[0].create_time, abs=0.05)
     assert fast[0].cmdline == slow[0].cmdline and fast[0].pid == child.pid

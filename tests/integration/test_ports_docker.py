@@ -58,7 +58,8 @@ def test_free_never_kills_the_docker_proxy(published_container: tuple[Any, int])
     container, port = published_container
     report = free(port, force=True)
     assert not report.freed
-    assert report.actions and all(a.outcome == "skipped" for a in report.actions)
+    assert report.actions and all(a.outcome == "container" for a in report.actions)
+    assert [f.argv for f in report.next_steps] == [["docker", "stop", container.name]]
     assert f"docker stop {container.name}" in report.actions[0].detail
     container.reload()
     assert container.status == "running"

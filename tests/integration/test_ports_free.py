@@ -1,4 +1,5 @@
-"""free() against real processes: listeners stopped, everything else left alone, port binds."""
+"""free() against real processes: whole trees stopped root first, everything else left alone, the
+port binds. (Who may be stopped without asking: test_ports_consent.py.)"""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 import psutil
 import pytest
 
-from netra_devtools.compat import WINDOWS, is_root
+from netra_devtools.compat import WINDOWS
 from netra_devtools.ports import diagnose, free
 from netra_devtools.ports._free import execute, plan_free, signal_if_same
 from tests.support.skips import by_design, require_module
@@ -44,6 +45,20 @@ child.wait()
 import time; time.sleep(600)
 """
 
+# One socket, two processes: the parent listens, then forks; the child inherits the socket.
+FORK_SHARED = """
+import os, socket, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 0))
+s.listen()
+if os.fork() == 0:
+    time.sleep(600)
+    os._exit(0)
+print(s.getsockname()[1], flush=True)
+time.sleep(600)
+"""
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -54,7 +69,7 @@ def _free_port() -> int:
 def _wait_listening(port: int, seconds: float = 10) -> list[int]:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        pids = [h.pid for h in diagnose(port).holders if h.pid]
+        pids = [pid for sock in diagnose(port).sockets for pid in sock.pids]
         if pids:
             return pids
         time.sleep(0.05)
@@ -71,7 +86,7 @@ def _gone(pid: int) -> bool:
 def test_listener_is_found_and_freed(spawn_listener: Any) -> None:
     child, port = spawn_listener()
     assert [h.pid for h in diagnose(port).holders] == [child.pid]
-    report = free(port, timeout=5)
+    report = free(port, force=True, timeout=5)
     assert report.freed and not report.nothing_to_free
     assert [(a.pid, a.outcome) for a in report.actions] == [(child.pid, "terminated")]
     assert child.wait(timeout=5) is not None
@@ -86,7 +101,7 @@ def test_process_that_does_not_listen_is_untouched(spawn_listener: Any) -> None:
     )  # fmt: skip
     try:
         time.sleep(0.5)  # the client is connected to the port, but does not listen on it
-        report = free(port, timeout=5)
+        report = free(port, force=True, timeout=5)
         assert report.freed
         assert {a.pid for a in report.actions} == {listener.pid}
         assert client.poll() is None, "a process that only connects to the port was killed"
@@ -104,8 +119,8 @@ def test_nothing_to_free_when_nobody_listens() -> None:
 
 def test_holder_exiting_between_diagnose_and_kill_is_not_an_error(spawn_listener: Any) -> None:
     child, port = spawn_listener()
-    plan = plan_free(port)
-    assert [t.pid for t in plan.targets] == [child.pid]
+    plan = plan_free(port, force=True)
+    assert [[h.pid for h in t.tree] for t in plan.trees] == [[child.pid]]
     child.kill()
     child.wait(timeout=10)
     report = execute(plan, timeout=5)
@@ -117,8 +132,8 @@ def test_reused_pid_with_another_create_time_is_never_signalled(spawn_listener: 
     child, port = spawn_listener()
     stale = psutil.Process(child.pid).create_time() - 100.0
     assert signal_if_same(child.pid, stale, kill=True) is False
-    plan = plan_free(port)
-    plan.targets[0].create_time = stale  # as if the pid now belonged to a newer process
+    plan = plan_free(port, force=True)
+    plan.trees[0].tree[0].create_time = stale  # as if the pid now belonged to a newer process
     report = execute(plan, timeout=2)
     assert report.actions[0].outcome == "gone"
     assert child.poll() is None, "a process with a different create time was signalled"
@@ -133,10 +148,17 @@ def test_reloader_parent_is_stopped_first_and_the_port_binds(tmp_path: Path) -> 
     try:
         worker = _wait_listening(port)[0]
         assert psutil.Process(worker).ppid() == parent.pid
-        report = free(port, timeout=5)
+        diag = diagnose(port)
+        assert [(h.pid, h.role, h.root) for h in diag.holders] == [
+            (parent.pid, "reloader", parent.pid),
+            (worker, "member", parent.pid),
+        ]
+        assert [s.pids for s in diag.sockets] == [[worker]]  # the reloader holds no socket
+        assert diag.fixes[0].argv == ["kill", str(parent.pid), str(worker)]
+        report = free(port, force=True, timeout=5)
         roles = {a.pid: (a.role, a.outcome) for a in report.actions}
         assert roles[parent.pid] == ("reloader", "terminated")
-        assert roles[worker][0] == "listener"
+        assert roles[worker][0] == "member"
         assert report.actions[0].pid == parent.pid, "the reloader must go first"
         assert parent.wait(timeout=5) is not None
         assert _gone(worker)
@@ -157,7 +179,7 @@ def test_other_parent_is_named_and_left_alone(tmp_path: Path) -> None:
     parent = subprocess.Popen([sys.executable, str(script), LISTENER_CODE, str(port)])
     try:
         worker = _wait_listening(port)[0]
-        report = free(port, timeout=5)
+        report = free(port, force=True, timeout=5)
         assert report.freed
         assert [a.pid for a in report.actions] == [worker]
         assert any(f"parent {parent.pid}" in line for line in report.left_alone)
@@ -177,65 +199,19 @@ def test_ipv6_only_listener_is_found_and_freed(spawn_listener: Any) -> None:
     diag = diagnose(port)
     assert [(h.pid, h.address) for h in diag.holders] == [(child.pid, "::1")]
     assert {b.address: b.status for b in diag.binds}["::1"] == "in_use"
-    assert free(port, timeout=5).freed
+    assert free(port, force=True, timeout=5).freed
 
 
 def test_dry_run_kills_nothing(spawn_listener: Any) -> None:
     child, port = spawn_listener()
-    report = free(port, dry_run=True)
+    report = free(port, force=True, dry_run=True)
     assert [(a.pid, a.outcome) for a in report.actions] == [(child.pid, "would terminate")]
+    asked: list[str] = []
+    report = free(port, dry_run=True, confirm=lambda q: asked.append(q) or True)
+    assert [(a.pid, a.outcome) for a in report.actions] == [(child.pid, "would ask")]
+    assert asked == [], "a dry run asked a question"
     time.sleep(0.2)
     assert child.poll() is None and not diagnose(port).bindable
-
-
-def test_orphan_recorded_in_state_is_called_ours(
-    spawn_listener: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from netra_devtools.state import save_state
-
-    child, port = spawn_listener()
-    monkeypatch.setenv("NETRA_STATE_DIR", str(tmp_path))
-    create_time = psutil.Process(child.pid).create_time()
-    save_state({"processes": [{"name": "backend", "pid": child.pid, "create_time": create_time}]})
-    report = free(port, timeout=5)
-    assert report.freed
-    assert any("an orphan of ours" in note and "backend" in note for note in report.notes)
-
-
-def test_holder_of_a_running_stack_is_not_called_an_orphan(
-    spawn_listener: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from netra_devtools.state import save_state
-
-    child, port = spawn_listener()
-    monkeypatch.setenv("NETRA_STATE_DIR", str(tmp_path))
-    launcher = psutil.Process()  # this test stands for the live launcher that recorded the stack
-    save_state(
-        {
-            "processes": [
-                {"name": "launcher", "pid": launcher.pid, "create_time": launcher.create_time()},
-                {
-                    "name": "backend",
-                    "pid": child.pid,
-                    "create_time": psutil.Process(child.pid).create_time(),
-                },
-            ]
-        }
-    )
-    report = free(port, dry_run=True)
-    assert any("part of our running stack" in note for note in report.notes)
-    assert not any("orphan" in note for note in report.notes)
-
-
-@by_design(WINDOWS or not is_root(), "needs root to start another user's process")
-def test_other_users_process_needs_force(spawn_listener: Any) -> None:
-    child, port = spawn_listener(user="nobody")
-    report = free(port)
-    assert not report.freed
-    assert report.actions[0].outcome == "skipped" and "--force" in report.actions[0].detail
-    assert child.poll() is None
-    forced = free(port, force=True, timeout=5)
-    assert forced.freed and forced.actions[0].outcome == "terminated"
 
 
 def test_own_process_and_ancestors_are_never_signalled() -> None:
@@ -264,11 +240,13 @@ def test_real_uvicorn_reload_supervisor_and_worker_are_both_stopped(tmp_path: Pa
                 break
             time.sleep(0.1)
         assert workers, "uvicorn --reload started no worker"
-        holders = {h.pid for h in diagnose(port, complete=True).holders}
+        diag = diagnose(port)
+        holders = {h.pid for h in diag.holders}
         assert supervisor.pid in holders and len(holders) == 2  # uvicorn shares the socket
-        report = free(port, timeout=5)
+        assert (diag.holders[0].pid, diag.holders[0].kind) == (supervisor.pid, "uvicorn")
+        report = free(port, force=True, timeout=5)
         roles = {a.pid: a.role for a in report.actions}
-        assert roles.get(supervisor.pid) == "reloader"
+        assert roles.get(supervisor.pid) == "root"
         assert report.actions[0].pid == supervisor.pid
         assert supervisor.wait(timeout=10) is not None
         assert all(_gone(pid) for pid in holders)
@@ -277,3 +255,89 @@ def test_real_uvicorn_reload_supervisor_and_worker_are_both_stopped(tmp_path: Pa
         if supervisor.poll() is None:
             supervisor.kill()
             supervisor.wait(timeout=10)
+
+
+@by_design(WINDOWS, "fork and sh are POSIX")
+def test_a_fork_shared_socket_is_freed_by_stopping_both(tmp_path: Path) -> None:
+    parent = subprocess.Popen(
+        [sys.executable, "-c", FORK_SHARED], stdout=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        assert parent.stdout is not None
+        port = int(parent.stdout.readline())
+        (child,) = [c.pid for c in psutil.Process(parent.pid).children()]
+        diag = diagnose(port)
+        assert [s.pids for s in diag.sockets] == [sorted([parent.pid, child])]
+        assert [(h.pid, h.role) for h in diag.holders] == [(parent.pid, "root"), (child, "member")]
+        assert diag.fixes[0].argv == ["kill", str(parent.pid), str(child)]
+        report = free(port, force=True, timeout=5)
+        assert {a.pid for a in report.actions} == {parent.pid, child}
+        assert report.actions[0].pid == parent.pid, "the root goes first"
+        assert report.freed and _gone(child)
+    finally:
+        os.killpg(parent.pid, 9) if parent.poll() is None else None
+        parent.wait(timeout=10)
+
+
+# A wrapper shell whose script mentions --reload, with another child beside the listener.
+WRAPPER_SHELL = 'sleep 600 & "$0" -c "$1" 127.0.0.1 0 --reload; wait'
+
+
+@by_design(WINDOWS, "fork and sh are POSIX")
+def test_a_wrapper_shell_that_mentions_reload_survives() -> None:
+    from tests.conftest import LISTENER_CODE
+
+    shell = subprocess.Popen(
+        ["/bin/sh", "-c", WRAPPER_SHELL, sys.executable, LISTENER_CODE],
+        stdout=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        assert shell.stdout is not None
+        port = int(shell.stdout.readline())
+        children = {c.pid: c.name() for c in psutil.Process(shell.pid).children()}
+        (listener,) = [pid for pid, name in children.items() if name != "sleep"]
+        assert "--reload" in " ".join(psutil.Process(shell.pid).cmdline())
+        diag = diagnose(port)
+        assert [(h.pid, h.role) for h in diag.holders] == [(listener, "root")]
+        report = free(port, force=True, timeout=5)
+        assert [(a.pid, a.outcome) for a in report.actions] == [(listener, "terminated")]
+        assert any(f"parent {shell.pid}" in line for line in report.left_alone)
+        assert report.freed
+        assert shell.poll() is None or shell.returncode == 0, "the wrapper shell was signalled"
+        sleeper = next(pid for pid, name in children.items() if name == "sleep")
+        assert psutil.pid_exists(sleeper) and not _gone(sleeper), "the shell's other child died"
+    finally:
+        os.killpg(shell.pid, 9)
+        shell.wait(timeout=10)
+
+
+@by_design(WINDOWS, "process groups (killpg) are POSIX; Windows names only the opener")
+def test_uvicorn_workers_master_is_the_root_and_all_three_stop(tmp_path: Path) -> None:
+    require_module("uvicorn")
+    (tmp_path / "tiny_app.py").write_text(
+        "async def app(scope, receive, send):\n    pass\n", encoding="utf-8"
+    )
+    port = _free_port()
+    master = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "tiny_app:app", "--workers", "2", "--port", str(port)],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while len(diagnose(port).holders) < 3 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        diag = diagnose(port)
+        assert [h.role for h in diag.holders] == ["root", "member", "member"]
+        assert diag.holders[0].pid == master.pid and diag.holders[0].kind == "uvicorn"
+        assert "and 2 more of its tree" in diag.verdict
+        pids = [h.pid for h in diag.holders]
+        assert diag.fixes[0].argv == ["kill", *map(str, pids)]
+        report = free(port, force=True, timeout=10)
+        assert report.actions[0].pid == master.pid
+        assert report.freed and all(_gone(pid) for pid in pids if pid is not None)
+    finally:
+        if master.poll() is None:
+            os.killpg(master.pid, 9)
+        master.wait(timeout=10)

@@ -118,9 +118,10 @@ def test_a_missing_anchor_tool_is_reported_on_its_row(
 ) -> None:
     from benchmarks import bench_check_port
 
-    monkeypatch.setenv("PATH", str(tmp_path))  # a PATH with no lsof on it
-    (measured,) = bench_check_port.run(runs=1)
+    monkeypatch.setenv("PATH", str(tmp_path))  # a PATH with no lsof and no ss on it
+    measured, against_ss = bench_check_port.run(runs=1)
     assert measured["anchor"] is None and "lsof" in measured["anchor_missing"]
+    assert against_ss["anchor"] is None and "ss" in against_ss["anchor_missing"]
     assert isinstance(measured["ours"], float) and measured["ours"] > 0
     cells = _cells(render_row({**measured, "benchmark": "bench_check_port"}, "1"))
     assert cells[3].startswith("missing: lsof") and cells[7] == "—"

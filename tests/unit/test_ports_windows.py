@@ -142,7 +142,7 @@ def test_firewall_rules_opening_a_port_are_found() -> None:
 @by_design(WINDOWS, "proves the path where netsh is missing")
 def test_forbidden_without_netsh_is_explained_not_raised() -> None:
     from netra_devtools.ports._model import BindResult, Diagnosis, Holder
-    from netra_devtools.ports._windows import explain_forbidden, kill_fix
+    from netra_devtools.ports._windows import explain_forbidden, stop_fix
 
     diag = Diagnosis(8000, None, False, "", binds=[BindResult("127.0.0.1", "forbidden", 10013)])
     explain_forbidden(diag)
@@ -152,5 +152,18 @@ def test_forbidden_without_netsh_is_explained_not_raised() -> None:
     http_sys = Diagnosis(8000, None, False, "", holders=[Holder(4, name="System")])
     explain_forbidden(http_sys)
     assert "http.sys (PID 4)" in http_sys.verdict
-    assert kill_fix(Holder(4, name="System")).argv == ["netsh", "http", "show", "servicestate"]
-    assert kill_fix(Holder(4242, name="python.exe")).argv == ["taskkill", "/PID", "4242"]
+    assert stop_fix([Holder(4, name="System")]).argv == ["netsh", "http", "show", "servicestate"]
+    # the table names only the socket's opener: the fix ends its whole tree, forcefully (a
+    # console program ignores taskkill's polite WM_CLOSE)
+    workers = [Holder(4242, name="python.exe"), Holder(4243, name="python.exe", role="member")]
+    assert stop_fix(workers).argv == ["taskkill", "/PID", "4242", "/T", "/F"]
+
+
+@by_design(WINDOWS, "names only: the live service table is Windows' own")
+def test_windows_system_processes_are_never_signalled() -> None:
+    from netra_devtools.ports._model import Holder
+    from netra_devtools.ports._windows import system_process
+
+    assert "system" in system_process(Holder(4, name="System"))[0]
+    assert "system process" in system_process(Holder(900, name="svchost.exe"))[0]
+    assert system_process(Holder(4242, name="python.exe")) == ("", None)

@@ -68,3 +68,61 @@ def test_firewall_rule_add_list_remove() -> None:
     finally:
         remove_firewall_rule(port, name)
     assert name not in firewall_rules_for(port)
+
+
+# The opener of a socket starts a child with inheritable handles: the child holds the socket too.
+OPENER_AND_INHERITOR = """
+import os, socket, subprocess, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen()
+s.set_inheritable(True)
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"], close_fds=False)
+print(s.getsockname()[1], os.getpid(), child.pid, flush=True)  # a venv's python.exe is a
+# launcher that runs the interpreter as its child: this interpreter is the opener
+time.sleep(600)
+"""
+
+
+def test_windows_names_the_opener_and_the_fix_stops_its_tree() -> None:
+    import subprocess
+    import sys
+
+    import psutil
+
+    from netra_devtools.ports import diagnose, free
+
+    opener = subprocess.Popen(
+        [sys.executable, "-c", OPENER_AND_INHERITOR], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert opener.stdout is not None
+        port, opened_by, child = (int(v) for v in opener.stdout.readline().split())
+        diag = diagnose(port)
+        assert [h.pid for h in diag.holders] == [opened_by]  # the table names the opener only
+        assert diag.fixes[0].argv == ["taskkill", "/PID", str(opened_by), "/T", "/F"]
+        assert any("names only the process that opened" in n for n in diag.notes)
+        report = free(port, force=True, timeout=5)
+        assert {a.pid for a in report.actions} >= {opened_by, child}
+        assert report.freed and not psutil.pid_exists(child)
+    finally:
+        try:
+            leftovers = psutil.Process(opener.pid).children(recursive=True)
+        except psutil.Error:
+            leftovers = []
+        for proc in leftovers:
+            proc.kill()
+        opener.kill()
+        opener.wait(timeout=10)
+
+
+def test_a_windows_service_is_never_signalled() -> None:
+    from netra_devtools.ports._model import Holder
+    from netra_devtools.ports._windows import service_pids, system_process
+
+    services = service_pids()
+    if not services:
+        pytest.skip("no running service with a pid here")
+    pid, name = next(iter(services.items()))
+    reason, instead = system_process(Holder(pid, name="some.exe"))
+    assert name in reason and instead is not None and instead.argv == ["net", "stop", name]
