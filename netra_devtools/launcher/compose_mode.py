@@ -112,7 +112,8 @@ def run_compose(
         explain_failure(out, client, result, LOG_TAIL_LINES)
         raise ProblemFound(f"{result.reason}; `invoke logs` to follow, `invoke down` to stop")
     display.step(out, "compose", "ok", f"{len(services)} service(s) ready in {result.elapsed:.1f}s")
-    display.urls(out, urls)
+    own = {k: v for k, v in urls.items() if k in ("DATABASE_URL", "CLICKHOUSE_URL")}
+    display.urls(out, urls, steps.write_env_file(state_root, own))
     if detach:
         return 0
     try:
