@@ -88,7 +88,8 @@ class Newcomer:
             list(args), cwd=self.clone, env={**self.env, **extra_env}, capture_output=True,
             text=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False,
         )  # fmt: skip
-        self.timings[" ".join(args[:3])] = round(time.monotonic() - started, 1)
+        what = " ".join([Path(args[0]).name, *args[1:4]])
+        self.timings[what] = self.timings.get(what, 0) + round(time.monotonic() - started, 1)
         if shown:  # what a person reads in the terminal
             self.seen.append((" ".join(args), done.stdout + done.stderr))
         return done
@@ -226,9 +227,8 @@ def test_a_fresh_clone_in_a_private_directory_gets_a_ready_stack_and_every_messa
             assert not EXCEPTION_REPR.search(line), f"{command}: exception repr in {line!r}"
             assert not any(s in line for s in secrets), f"{command}: a secret in {line!r}"
 
-    version = f"{sys.version_info.major}.{sys.version_info.minor}"
-    smoke = newcomer.run(
-        str(newcomer.bin / "nox"), "-s", f"tests-{version}", "--no-venv", "--no-install", "--",
+    smoke = newcomer.run(  # `nox -s tests`; --no-venv names it without its Python version
+        str(newcomer.bin / "nox"), "-s", "tests", "--no-venv", "--no-install", "--",
         *SMOKE, "--no-cov", "-q", "-p", "no:cacheprovider", timeout=600, shown=False,
         NETRA_REQUIRE_SERVICES="1",
     )  # fmt: skip
