@@ -190,7 +190,9 @@ def _reset(args: argparse.Namespace, root: Path) -> int:
     if not args.yes and not _confirm(f"delete {root} (PostgreSQL data included)?"):
         raise UsageError("reset not confirmed: pass --yes to delete .netra/ without asking")
     out = display.console()
-    for line in control.reset(root) or ["nothing to delete"]:
+    with display.waiting(out, "stopping the stack and deleting its data"):
+        done = control.reset(root)
+    for line in done or ["nothing to delete"]:
         out.print(line)
     return 0
 

@@ -88,7 +88,8 @@ def run_compose(
     """Bring the project up, wait for health, then either return (detach) or run until Ctrl-C."""
     services = active_services(project.config(), project.profiles)
     display.step(out, "compose", "starting", " ".join(project.args("up", "-d")[-3:]))
-    project.run("up", "-d")
+    with display.waiting(out, "creating the containers"):
+        project.run("up", "-d")
     state = {
         "mode": "compose",
         "compose": {

@@ -223,7 +223,13 @@ def report(*, as_json: bool, timeout: float, root: Path | None = None, wide: boo
         raise UsageError(f"--timeout must be positive, got {timeout}")
     services = default_services(root) + extra_services()
     about = subject(root)
-    result = check(services, timeout, about["stack"])
+    if as_json:
+        result = check(services, timeout, about["stack"])
+    else:  # a probe may wait its whole --timeout
+        from netra_devtools.launcher.display import console, waiting
+
+        with waiting(console(stderr=True), f"probing {len(services)} services"):
+            result = check(services, timeout, about["stack"])
     result["subject"] = about
     result["summary"] = f"health: {result['status']} - {about['text']}"
     if as_json:

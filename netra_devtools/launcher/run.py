@@ -120,7 +120,8 @@ def up(opts: UpOptions, out: Any) -> int:
             names = ", ".join(f"{r.name} (pid {r.pid})" for r in running)
             raise ProblemFound(f"a stack is already running: {names}; `invoke down` stops it")
         # stopped: starting again reuses its PostgreSQL data, and records the new run over it
-    mode, why, client = choose_mode(opts)
+    with display.waiting(out, "looking for a Docker engine and the compose images"):
+        mode, why, client = choose_mode(opts)
     if not opts.supervised:  # the parent already said which mode and why
         display.step(out, "mode", mode, why)
     if mode == "compose":

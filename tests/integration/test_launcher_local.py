@@ -151,8 +151,8 @@ def _nothing_left(state: dict[str, Any]) -> None:
     """Every recorded process (and the launcher) is gone and no recorded port listens."""
     leftovers = [p for p in state["processes"] if _alive(int(p["pid"]))]
     assert leftovers == []
-    listening = [port for port in state["ports"].values() if listening(int(port))]
-    assert listening == []
+    still_listening = [port for port in state["ports"].values() if listening(int(port))]
+    assert still_listening == []
 
 
 def test_end_to_end_backend_ready_health_ctrl_c_and_restart(launcher: Launcher) -> None:
