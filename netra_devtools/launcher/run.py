@@ -200,7 +200,7 @@ def ready_line(state: dict[str, Any], *, supervised: bool) -> str:
     if "backend" in state["urls"]:
         why = "; ".join(state.get("health_problems") or []) or "see the backend line above"
         return f"[yellow]running, not ready[/yellow]: /health says warn ({why}){how}"
-    return f"[yellow]partial[/yellow]: PostgreSQL only, no backend{how}"
+    return f"[yellow]partial[/yellow]: no backend (its line above says why){how}"
 
 
 def start_detached(opts: UpOptions, out: Any) -> int:

@@ -15,9 +15,10 @@ import pytest
 
 from netra_devtools.services.postgres import free_port
 from tests.conftest import REPO_ROOT
-from tests.support.launcher import Launcher, launcher_fixture, listening  # noqa: F401 (fixture)
+from tests.support.launcher import Launcher, launcher_fixture, listening
 
 pytestmark = pytest.mark.integration
+launcher = launcher_fixture  # the doctor's stack tests import the fixture from here
 
 
 def _pid_of(state: dict[str, Any], name: str) -> int:
