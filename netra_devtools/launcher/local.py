@@ -210,6 +210,10 @@ class LocalStack:
         else:
             display.step(self.out, "backend", "warn", f"http://127.0.0.1:{port}: /health says warn")
 
+    def started_anything(self) -> bool:
+        """True once a part (PostgreSQL, analytics, backend) was started."""
+        return any(part is not None for part in (self.cluster, self.analytics, self.backend))
+
     def stop(self) -> None:
         """Stop what start() started, newest first; the recorded state says stopped."""
         if self.backend is not None:

@@ -186,9 +186,12 @@ def run_local(opts: UpOptions, out: Any) -> int:
             stack.watch(echo=echo)
         finally:
             with procs.interrupts_deferred():
-                out.print("stopping ...")
+                started = stack.started_anything()
+                if started:
+                    out.print("stopping ...")
                 stack.stop()
-                out.print("stopped")
+                if started:
+                    out.print("stopped")
     return 0
 
 
@@ -219,7 +222,7 @@ def start_detached(opts: UpOptions, out: Any) -> int:
     shown = 0
     with display.waiting(out, "starting the stack in the background"):
         while time.monotonic() < deadline:
-            shown = _echo_new_lines(out, log, shown)  # its steps as they happen
+            shown = _echo_new_lines(out, log, shown)  # its steps as they happen, not its error
             state = load_state(opts.root)
             owner = next((r for r in control.recorded(state) if r.name == "launcher"), None)
             if state.get("ready") and owner is not None and owner.pid == child.pid:
@@ -230,7 +233,7 @@ def start_detached(opts: UpOptions, out: Any) -> int:
                 )
                 return 0
             if child.poll() is not None:
-                _echo_new_lines(out, log, shown, keep_errors=False)
+                _echo_new_lines(out, log, shown)
                 raise ProblemFound(f"the stack did not start: {_launcher_error(log)}")
             time.sleep(0.2)
     procs.stop_tree(child.pid)
@@ -240,9 +243,9 @@ def start_detached(opts: UpOptions, out: Any) -> int:
     )
 
 
-def _echo_new_lines(out: Any, log: Path, shown: int, *, keep_errors: bool = True) -> int:
-    """Print the complete lines `log` gained past byte `shown` (without its `error:` line when
-    the caller says it instead); the new position."""
+def _echo_new_lines(out: Any, log: Path, shown: int) -> int:
+    """Print the complete lines `log` gained past byte `shown`, but its `error:` line (the
+    parent says it, once, if the launcher exits); the new position."""
     try:
         with open(log, "rb") as handle:
             handle.seek(shown)
@@ -251,7 +254,7 @@ def _echo_new_lines(out: Any, log: Path, shown: int, *, keep_errors: bool = True
         return shown
     complete = data[: data.rfind(b"\n") + 1]
     for line in complete.decode("utf-8", errors="replace").splitlines():
-        if keep_errors or not line.startswith("error: "):
+        if not line.startswith("error: "):
             out.print(line, markup=False, highlight=False, soft_wrap=True)
     return shown + len(complete)
 
