@@ -134,7 +134,15 @@ class LocalStack:
         except RuntimeError as exc:  # no binaries, initdb/start failed, an unsafe shared cache
             raise ProblemFound(f"the local PostgreSQL did not start: {exc}") from None
         self._record("postgres", self.cluster.pid())
-        url = ensure_database(self.cluster, DATABASE_NAME)
+        try:
+            url = ensure_database(self.cluster, DATABASE_NAME)
+        except Exception as exc:  # psycopg2's errors: said in words, not as their class
+            from netra_devtools.launcher.errors_text import describe_error
+
+            raise ProblemFound(
+                f"the local PostgreSQL started but refused {DATABASE_NAME!r}: "
+                f"{describe_error(exc)}; `invoke logs` shows its log"
+            ) from None
         self.state["ports"]["postgres"] = port
         self.state["urls"]["DATABASE_URL"] = url
         self.state["postgres"] = {
