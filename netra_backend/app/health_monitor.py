@@ -1,6 +1,9 @@
 """A background monitor that probes dependencies on an interval and caches the health report.
 
-Requests only read the cache (`report()`), so no request ever waits on a slow dependency.
+Requests only read the cache (`report()`), so no request ever waits on a slow dependency. The
+monitor is also woken by events (`wake()`: the analytics client reconnected, a drain finished):
+then it rebuilds the report at once from the analytics client's state, which needs no I/O,
+keeping the last PostgreSQL probe, so /health reflects the event within milliseconds.
 """
 
 from __future__ import annotations
@@ -8,6 +11,7 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import threading
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -127,7 +131,9 @@ class HealthMonitor:
         self.probe_timeout_s = probe_timeout_s
         self.clickhouse_required = clickhouse_required
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._postgres: dict[str, Any] | None = None  # the last probe's check
         self._probes = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="pg-probe")
         self._pending: concurrent.futures.Future[ProbeResult] | None = None
         self._report: dict[str, Any] = {
@@ -146,19 +152,32 @@ class HealthMonitor:
         self._thread = threading.Thread(target=self._run, name="health-monitor", daemon=True)
         self._thread.start()
 
+    def wake(self) -> None:
+        """Rebuild the report now (no I/O in the caller: safe from any thread)."""
+        self._wake.set()
+
     def stop(self) -> None:
         """Stop refreshing; a probe still stuck in I/O is abandoned, not waited for."""
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(self.interval_s + self.probe_timeout_s + 1)
         self._probes.shutdown(wait=False, cancel_futures=True)
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
+        next_probe = time.monotonic() + self.interval_s
+        while not self._stop.is_set():
+            self._wake.wait(max(next_probe - time.monotonic(), 0))
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            due = time.monotonic() >= next_probe
             try:
-                self.refresh()
+                self.refresh(probe_postgres=due)
             except Exception:  # the monitor must outlive any single bad probe
                 log.exception("health refresh failed")
+            if due:
+                next_probe = time.monotonic() + self.interval_s
 
     def _probe_postgres(self) -> ProbeResult:
         if self._pending is None or self._pending.done():
@@ -171,11 +190,12 @@ class HealthMonitor:
                 False, ms, f"{self.db.address}: no answer within {self.probe_timeout_s:g} s"
             )
 
-    def refresh(self) -> dict[str, Any]:
-        """Probe every dependency and replace the cached report."""
-        checked_at = _now()
-        probe = self._probe_postgres()
-        checks = {"postgres:connection": [postgres_check(probe, checked_at)]}
+    def refresh(self, *, probe_postgres: bool = True) -> dict[str, Any]:
+        """Probe every dependency (or, woken by an event, reuse the last PostgreSQL probe) and
+        replace the cached report."""
+        if probe_postgres or self._postgres is None:
+            self._postgres = postgres_check(self._probe_postgres(), _now())
+        checks = {"postgres:connection": [self._postgres]}
         checks.update(clickhouse_checks(self.analytics, required=self.clickhouse_required))
         report = {
             "status": overall_status(checks),

@@ -76,6 +76,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         probe_timeout_s=settings.health_probe_timeout_s,
         clickhouse_required=settings.clickhouse_required,
     )
+    analytics.on_state_change(monitor.wake)  # /health shows a reconnect or a drain at once
     await asyncio.to_thread(monitor.start)
     app.state.db, app.state.analytics, app.state.health_monitor = db, analytics, monitor
     log.info(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from netra_devtools.analytics.scenario import (
@@ -131,11 +131,14 @@ def check(
     clickhouse_url: str | None = None,
     database_url: str | None = None,
     spool_max_rows: int | None = None,
+    progress: Callable[[str], None] = lambda _step: None,
 ) -> tuple[list[ScenarioResult], str]:
-    """Start the shared services (throwaway unless given), run `scenarios`; (rows, ClickHouse URL)."""
+    """Start the shared services (throwaway unless given), run `scenarios`; (rows, ClickHouse URL).
+    `progress(step)` is told what starts next: "services", then each scenario's name."""
     clickhouse_url = validate_url(clickhouse_url, "--url") if clickhouse_url else None
     database_url = validate_url(database_url, "--database-url") if database_url else None
     work = Path(tempfile.mkdtemp(prefix="netra-check-clickhouse-"))
+    progress("services")
     with contextlib.ExitStack() as stack:
         stack.callback(shutil.rmtree, work, True)
         if database_url is None:
@@ -157,5 +160,9 @@ def check(
             stack.callback(engine.destroy)
             clickhouse_url = engine.url
         services = Services(database_url, clickhouse_url, work, events, spool_max_rows)
-        return [run_scenario(services, name) for name in scenarios], clickhouse_url
+        results = []
+        for name in scenarios:
+            progress(name)
+            results.append(run_scenario(services, name))
+        return results, clickhouse_url
     raise AssertionError("unreachable")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -180,7 +181,10 @@ def _check(args: Any) -> int:
     from netra_devtools.analytics.check import check
 
     # CheckError: exit 1; a malformed --url / --database-url (BadInput): exit 2
-    results, url = check(scenarios, args.events, args.url, args.database_url, args.spool_max_rows)
+    with _progress(scenarios) as progress:
+        results, url = check(
+            scenarios, args.events, args.url, args.database_url, args.spool_max_rows, progress
+        )
     sent, stored = sum(r.sent for r in results), sum(r.stored for r in results)
     lost = sent - stored
     if args.json:
@@ -192,6 +196,31 @@ def _check(args: Any) -> int:
         verdict = "ok" if lost == 0 else "FAILED"
         print(f"{verdict}: {sent} events sent, {stored} stored, {lost or 'none'} lost")
     return 1 if lost else 0
+
+
+@contextlib.contextmanager
+def _progress(scenarios: list[str]) -> Iterator[Any]:
+    """A progress bar on stderr (a terminal only; stdout stays the result) while the check runs:
+    starting the services, then each scenario by name."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield lambda _step: None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("starting PostgreSQL and ClickHouse", total=len(scenarios) + 1)
+
+        def step(name: str) -> None:  # `name` starts: the step before it is done
+            if name != "services":
+                number = scenarios.index(name) + 1
+                bar.update(
+                    task, advance=1, description=f"scenario {name} ({number}/{len(scenarios)})"
+                )
+
+        yield step
 
 
 def _work(argv: Sequence[str] | None) -> int:

@@ -15,7 +15,6 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from netra_devtools.cli import (
-    ProblemFound,
     UsageError,
     add_command,
     add_commands,
@@ -41,21 +40,35 @@ backend), and it says why. Ctrl-C stops everything it started.
   $ python scripts/dev_launcher.py --mode auto
   mode        local       compose mode skipped: no Docker engine reachable (...)
   postgres    ok          postgresql+psycopg2://postgres:***@127.0.0.1:5432/netra (pg-embedded-18)
-  migrations  ok          migrations at head (alembic upgrade head)
-  analytics   disabled    analytics disabled: install the embedded extra (...)
-  backend     ok          http://127.0.0.1:8000 ready
-  ready - Ctrl-C stops the stack
+  migrations  ok          migrations at head (66e0e5d9662d)
+  analytics   ok          embedded ClickHouse on 127.0.0.1:8123
+  backend     ok          http://127.0.0.1:8000: /health passes
+  backend         http://127.0.0.1:8000
+  DATABASE_URL    postgresql+psycopg2://postgres:***@127.0.0.1:5432/netra
+  full URLs, passwords included: .netra/.env (mode 0600)
+  ready: /health passes - Ctrl-C stops the stack
+
+A CLICKHOUSE_URL of yours (environment or .env) is used instead of the embedded engine.
 
   $ python scripts/dev_launcher.py down        # stop a --detach'ed stack (from .netra/state.json)
   $ python scripts/dev_launcher.py reset --yes # down, then delete .netra/
-  $ python scripts/dev_launcher.py logs        # follow the stack's logs, known failures marked
+  $ python scripts/dev_launcher.py logs        # follow this run's logs, known failures marked
   $ python scripts/dev_launcher.py health --json
 """
 
 SERVE_DOC = """Run the backend alone (`python -m netra_backend`) after a pre-flight port check.
 
+DATABASE_URL and CLICKHOUSE_URL: yours (environment or .env) when set, else those of the local
+stack in .netra/state.json; the first lines say which.
+
   $ invoke serve --port 8001
-  error: port 8001 on 127.0.0.1 is taken; run `invoke fix-port --port 8001` to see who holds it
+  serving with the running local stack's URLs (.netra/state.json)
+    DATABASE_URL postgresql+psycopg2://postgres:***@127.0.0.1:5432/netra (from the running local stack)
+    CLICKHOUSE_URL http://default:***@127.0.0.1:8123/default (from the running local stack)
+  backend on http://127.0.0.1:8001 (Ctrl-C stops it)
+
+  $ invoke serve --port 8000
+  error: port 8000 is in use by python3 (pid 4242): run `invoke fix-port --port 8000` to free it, or use another port with `invoke serve --port 8001`
 
 Host and port default to NETRA_HOST / NETRA_PORT (127.0.0.1:8000).
 """
@@ -106,10 +119,14 @@ def build_parser() -> ArgumentParser:
         commands,
         "logs",
         summary="follow the stack's logs",
-        doc="Follow the stack's logs, known failures marked with their learning.",
+        doc="Follow the stack's logs (this run's lines; --all for earlier runs too), known "
+        "failures marked with their learning.",
     )
     logs.add_argument("--tail", type=int, default=50, help="lines of history per log (default 50)")
     logs.add_argument("--no-follow", action="store_true", help="print the history and exit")
+    logs.add_argument(
+        "--all", action="store_true", help="earlier runs' lines too (default: this run's)"
+    )
     health = add_command(
         commands,
         "health",
@@ -117,6 +134,9 @@ def build_parser() -> ArgumentParser:
         doc="Status and latency of backend, PostgreSQL, ClickHouse and NETRA_HEALTH_EXTRA services.",
     )
     health.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    health.add_argument(
+        "--wide", action="store_true", help="one table with targets, wider than 80 columns"
+    )
     health.add_argument("--timeout", type=float, default=2.0, help="seconds per probe")
     serve = add_command(commands, "serve", summary="the backend alone", doc=SERVE_DOC)
     serve.add_argument(
@@ -157,7 +177,9 @@ def _down(args: argparse.Namespace, root: Path) -> int:
     from netra_devtools.launcher import control, display
 
     out = display.console()
-    for line in control.down(root) or ["nothing recorded as running"]:
+    with display.waiting(out, "stopping the stack"):
+        done = control.down(root)
+    for line in done or ["nothing recorded as running"]:
         out.print(line)
     return 0
 
@@ -168,7 +190,9 @@ def _reset(args: argparse.Namespace, root: Path) -> int:
     if not args.yes and not _confirm(f"delete {root} (PostgreSQL data included)?"):
         raise UsageError("reset not confirmed: pass --yes to delete .netra/ without asking")
     out = display.console()
-    for line in control.reset(root) or ["nothing to delete"]:
+    with display.waiting(out, "stopping the stack and deleting its data"):
+        done = control.reset(root)
+    for line in done or ["nothing to delete"]:
         out.print(line)
     return 0
 
@@ -182,10 +206,10 @@ def _logs(args: argparse.Namespace, root: Path) -> int:
     if state.get("mode") == "compose":
         lines = control.follow_compose(state, tail=args.tail, keep_following=follow)
     else:
-        files = control.log_files(root)
-        if not files:
+        sources = control.log_sources(root, all_runs=args.all)
+        if not sources:
             raise UsageError(f"no logs under {root}: start the stack with `invoke dev`")
-        lines = control.follow(files, tail=args.tail, keep_following=follow)
+        lines = control.follow(sources, tail=args.tail, keep_following=follow)
     for source, line in lines:
         print(f"{source:<9}| {line}", flush=True)
         for finding in control.annotate(source, line):
@@ -201,29 +225,22 @@ def _logs(args: argparse.Namespace, root: Path) -> int:
 def _health(args: argparse.Namespace, root: Path) -> int:
     from netra_devtools.launcher import health
 
-    return health.report(as_json=args.json, timeout=args.timeout, root=root)
+    return health.report(as_json=args.json, timeout=args.timeout, root=root, wide=args.wide)
 
 
 def _serve(args: argparse.Namespace, root: Path) -> int:
     import argparse
     import os
 
-    from netra_backend.__main__ import main as backend_main
-    from netra_devtools.ports import port_is_free
+    from netra_devtools.launcher import display
+    from netra_devtools.launcher.serve import serve
 
     try:
         host = args.host or ip_address(os.environ.get("NETRA_HOST", "127.0.0.1"))
         port = args.port or port_number(os.environ.get("NETRA_PORT", "8000"))
     except argparse.ArgumentTypeError as exc:  # NETRA_HOST / NETRA_PORT are bad input too
         raise UsageError(str(exc)) from None
-    if not port_is_free(port, host):
-        raise ProblemFound(
-            f"port {port} on {host} is taken; run `invoke fix-port --port {port}` "
-            "to see who holds it and free it"
-        )
-    return backend_main(
-        ["--host", host, "--port", str(port), *(["--reload"] if args.reload else [])]
-    )
+    return serve(host, port, args.reload, root, display.console())
 
 
 HANDLERS: dict[str, Any] = {

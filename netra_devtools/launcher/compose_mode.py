@@ -88,7 +88,8 @@ def run_compose(
     """Bring the project up, wait for health, then either return (detach) or run until Ctrl-C."""
     services = active_services(project.config(), project.profiles)
     display.step(out, "compose", "starting", " ".join(project.args("up", "-d")[-3:]))
-    project.run("up", "-d")
+    with display.waiting(out, "creating the containers"):
+        project.run("up", "-d")
     state = {
         "mode": "compose",
         "compose": {
@@ -112,7 +113,8 @@ def run_compose(
         explain_failure(out, client, result, LOG_TAIL_LINES)
         raise StackError(f"{result.reason}; `invoke logs` to follow, `invoke down` to stop")
     display.step(out, "compose", "ok", f"{len(services)} service(s) ready in {result.elapsed:.1f}s")
-    display.urls(out, urls)
+    own = {k: v for k, v in urls.items() if k in ("DATABASE_URL", "CLICKHOUSE_URL")}
+    display.urls(out, urls, steps.write_env_file(state_root, own))
     if detach:
         return 0
     try:

@@ -1,4 +1,8 @@
-"""Acting on a recorded stack: is it running, `down`, `reset`, `logs` (all from .netra/state.json)."""
+"""Acting on a recorded stack: is it running, `down`, `reset`, `logs` (all from .netra/state.json).
+
+`down` keeps a local stack's description (URLs, ports, PostgreSQL) marked stopped, so `invoke
+migrate` can start its PostgreSQL again; `reset` deletes it with the data.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from typing import Any
 
 from netra_devtools import procs
 from netra_devtools.launcher import steps
-from netra_devtools.state import clear_state, load_state
+from netra_devtools.state import clear_state, load_state, mark_stopped
 
 LAUNCHER_EXIT_TIMEOUT_S = 60
 
@@ -33,9 +37,13 @@ def alive(state: dict[str, Any]) -> list[procs.ProcessRecord]:
 
 
 def down(root: Path) -> list[str]:
-    """Stop the recorded stack; return one line per thing stopped. Clears state.json."""
+    """Stop the recorded stack; return one line per thing stopped. A local stack's state.json
+    stays, marked stopped (its URLs, ports and PostgreSQL data dir); a compose one is forgotten."""
     state = load_state(root)
     if not state:
+        return []
+    if state.get("mode") == "local" and not alive(state):
+        mark_stopped(root)  # already stopped (or crashed): nothing to stop
         return []
     if state.get("mode") == "compose":
         return _down_compose(state, root)
@@ -55,7 +63,7 @@ def down(root: Path) -> list[str]:
             continue
         procs.stop_recorded(rec)
         done.append(f"{rec.name} (pid {rec.pid}) stopped")
-    clear_state(root)
+    mark_stopped(root)
     return done
 
 
@@ -170,28 +178,53 @@ def _service_of(prefix: str, project: str) -> str:
     return prefix
 
 
-def follow(files: dict[str, Path], *, tail: int, keep_following: bool) -> Iterator[tuple[str, str]]:
-    """(source, line) pairs: the last `tail` lines of each file, then new lines as they come."""
-    handles = {}
-    for name, path in files.items():
+def log_sources(root: Path, *, all_runs: bool = False) -> list[tuple[str, Path, int]]:
+    """(name, file, offset) of each local log: from where this run began (the offset the launcher
+    recorded when it started), or with `all_runs` every line, the previous run's file first."""
+    offsets = load_state(root).get("log_offsets") or {}
+    sources: list[tuple[str, Path, int]] = []
+    for name, path in log_files(root).items():
+        if all_runs:
+            previous = path.with_name(path.name + ".1")  # rotated aside by the launcher
+            sources += [(name, previous, 0)] if previous.exists() else []
+        offset = 0 if all_runs else int(offsets.get(str(path), 0))
         with contextlib.suppress(OSError):
-            handle = open(path, encoding="utf-8", errors="replace")
+            if path.stat().st_size < offset:  # replaced since (a new cluster): all of it is new
+                offset = 0
+        sources.append((name, path, offset))
+    return sources
+
+
+def follow(
+    sources: list[tuple[str, Path, int]], *, tail: int, keep_following: bool
+) -> Iterator[tuple[str, str]]:
+    """(source, line) pairs: the last `tail` lines of each file after its offset, then new lines
+    as they come."""
+    handles: list[tuple[str, Any]] = []
+    for name, path, offset in sources:
+        with contextlib.suppress(OSError):
+            handle = open(path, "rb")
+            handle.seek(offset)
             lines = handle.readlines()
             for line in lines[-tail:] if tail else []:
-                yield name, line.rstrip("\n")
-            handles[name] = handle
+                yield name, _text(line)
+            handles.append((name, handle))
     try:
         while keep_following:
             quiet = True
-            for name, handle in handles.items():
+            for name, handle in handles:
                 for line in handle.readlines():
                     quiet = False
-                    yield name, line.rstrip("\n")
+                    yield name, _text(line)
             if quiet:
                 time.sleep(0.25)
     finally:
-        for handle in handles.values():
+        for _name, handle in handles:
             handle.close()
+
+
+def _text(line: bytes) -> str:
+    return line.decode("utf-8", errors="replace").rstrip("\r\n")
 
 
 def annotate(source: str, line: str) -> list[dict[str, Any]]:

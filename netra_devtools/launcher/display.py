@@ -1,9 +1,11 @@
-"""What the launcher shows people: a live service table while waiting, step lines, URLs."""
+"""What the launcher shows people: a spinner or live table while waiting, step lines, URLs."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -21,6 +23,8 @@ _STYLE = {
     "failed": "red",
     "disabled": "yellow",
     "unavailable": "yellow",
+    "warn": "yellow",
+    "yours": "green",
 }
 
 
@@ -29,6 +33,33 @@ def console(stderr: bool = False) -> Any:
     from rich.console import Console
 
     return Console(stderr=stderr, highlight=False, soft_wrap=True)  # logs: one line per line
+
+
+@contextlib.contextmanager
+def waiting(out: Any, what: str) -> Iterator[Any]:
+    """A spinner with the elapsed seconds while `what` runs, on a terminal (nothing in a log file
+    or a pipe, where the step line that follows says it all); yields the rich Status or None."""
+    if not getattr(out, "is_terminal", False):
+        yield None
+        return
+    import threading
+    import time
+
+    started = time.monotonic()
+    done = threading.Event()
+    with out.status(f"{what} ...") as status:
+
+        def tick() -> None:  # the elapsed time tells a slow step from a stuck one
+            while not done.wait(1.0):
+                status.update(f"{what} ... {time.monotonic() - started:.0f}s")
+
+        ticker = threading.Thread(target=tick, name="spinner-clock", daemon=True)
+        ticker.start()
+        try:
+            yield status
+        finally:
+            done.set()
+            ticker.join(2)
 
 
 def step(out: Any, name: str, status: str, detail: str) -> None:
@@ -86,13 +117,19 @@ class LiveServices:
         return table
 
 
-def urls(out: Any, entries: Mapping[str, str]) -> None:
-    """Print the URLs people use once the stack is ready (passwords masked, always)."""
-    from rich.table import Table
-
+def urls(out: Any, entries: Mapping[str, str], env_file: Path | None = None) -> None:
+    """Print the URLs people use once the stack is ready, one per line so each copies whole
+    (passwords masked, always), and the 0600 file that holds them in full."""
     from netra_backend.redact import mask_url
 
-    table = Table(show_header=False, box=None, pad_edge=False)
+    width = max((len(name) for name in entries), default=0)
     for name, url in entries.items():
-        table.add_row(f"[bold]{name}[/bold]", mask_url(url))
-    out.print(table)
+        out.print(f"{name:<{width}}  {mask_url(url)}", markup=False, soft_wrap=True)
+    if env_file is not None:
+        from netra_devtools.state import shown_path
+
+        out.print(
+            f"full URLs, passwords included: {shown_path(env_file)} (mode 0600)",
+            markup=False,
+            soft_wrap=True,
+        )

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,9 +17,10 @@ from typing import Any
 from netra_backend.redact import mask_url
 from netra_devtools import procs
 from netra_devtools.errors import StackError
-from netra_devtools.launcher import display, steps
+from netra_devtools.launcher import display, readiness, steps
+from netra_devtools.launcher.readiness import log_tail
 from netra_devtools.ports import port_is_free
-from netra_devtools.state import clear_state, save_state
+from netra_devtools.state import RUNNING, mark_stopped, save_state, user_value
 
 PREFERRED_POSTGRES_PORT = 5432
 PREFERRED_CLICKHOUSE_PORT = 8123
@@ -70,9 +70,13 @@ class LocalStack:
     state: dict[str, Any] = field(default_factory=dict)
 
     def _save(self) -> None:
-        save_state(self.state, self.options.root)
-        with contextlib.suppress(OSError):
-            os.chmod(self.options.root / "state.json", 0o600)  # it holds DATABASE_URL
+        save_state(self.state, self.options.root)  # 0600: it holds DATABASE_URL
+
+    def _log_starts_here(self, log: Path) -> None:
+        """Remember where this run's part of an appended log begins (`invoke logs` reads on
+        from there; `--all` from the start)."""
+        size = log.stat().st_size if log.exists() else 0
+        self.state["log_offsets"][str(log)] = size
 
     def _record(self, name: str, pid: int) -> None:
         self.state["processes"].append(procs.record(name, pid).as_dict())
@@ -82,18 +86,36 @@ class LocalStack:
         """Start every part, record it, wait for the backend; return the state (mark_ready next)."""
         opts = self.options
         if not port_is_free(opts.backend_port):
-            holder = steps.describe_port_holder(opts.backend_port)
-            raise PortBusy(
-                f"port {opts.backend_port} is in use ({holder}): run `invoke fix-port --port "
-                f"{opts.backend_port}`, or start on another port with `invoke dev --port N`"
-            )
-        self.state = {"mode": "local", "ready": False, "processes": [], "ports": {}, "urls": {}}
+            raise PortBusy(steps.port_busy_message(opts.backend_port, "invoke dev --port"))
+        self.state = {
+            "mode": "local",
+            "status": RUNNING,
+            "ready": False,
+            "processes": [],
+            "ports": {},
+            "urls": {},
+            "log_offsets": {},
+        }
         self._record("launcher", os.getpid())
-        env = self._start_postgres()
-        self._run_migrations(env["DATABASE_URL"])
-        env.update(self._start_analytics())
-        self._start_backend(env)
+        with display.waiting(self.out, "starting PostgreSQL"):
+            env = self._start_postgres()
+        with display.waiting(self.out, "migrating the database to head"):
+            self._run_migrations(env["DATABASE_URL"])
+        with display.waiting(self.out, "starting the embedded ClickHouse"):
+            env.update(self._start_analytics())
+        self.state["env_file"] = str(steps.write_env_file(self.options.root, self._own_urls()))
+        self._save()
+        with display.waiting(self.out, "starting the backend, waiting for /health to pass"):
+            self._start_backend(env)
         return self.state
+
+    def _own_urls(self) -> dict[str, str]:
+        """The URLs of what this stack started (a user's own CLICKHOUSE_URL is not copied)."""
+        urls = self.state["urls"]
+        own = {"DATABASE_URL": urls["DATABASE_URL"]}
+        if self.analytics is not None:
+            own["CLICKHOUSE_URL"] = urls["CLICKHOUSE_URL"]
+        return own
 
     def mark_ready(self) -> None:
         """Record that the stack is up (a detached launcher's parent waits for this)."""
@@ -105,9 +127,22 @@ class LocalStack:
 
         root = self.options.root
         port = self.options.postgres_port or pick_port(PREFERRED_POSTGRES_PORT)
-        self.cluster = postgres.open_persistent(root, port=port)
+        try:
+            binaries = postgres.find_binaries()
+            self._log_starts_here(postgres.persistent_data_dir(root, binaries) / "server.log")
+            self.cluster = postgres.open_persistent(root, port=port, binaries=binaries)
+        except RuntimeError as exc:  # no binaries, initdb/start failed, an unsafe shared cache
+            raise StackError(f"the local PostgreSQL did not start: {exc}") from None
         self._record("postgres", self.cluster.pid())
-        url = ensure_database(self.cluster, DATABASE_NAME)
+        try:
+            url = ensure_database(self.cluster, DATABASE_NAME)
+        except Exception as exc:  # psycopg2's errors: said in words, not as their class
+            from netra_devtools.launcher.errors_text import describe_error
+
+            raise StackError(
+                f"the local PostgreSQL started but refused {DATABASE_NAME!r}: "
+                f"{describe_error(exc)}; `invoke logs` shows its log"
+            ) from None
         self.state["ports"]["postgres"] = port
         self.state["urls"]["DATABASE_URL"] = url
         self.state["postgres"] = {
@@ -117,7 +152,11 @@ class LocalStack:
             "port": port,
         }
         self._save()
-        display.step(self.out, "postgres", "ok", f"{mask_url(url)} ({self.cluster.data_dir.name})")
+        detail = f"{mask_url(url)} ({self.cluster.data_dir.name})"
+        theirs, origin = user_value("DATABASE_URL")
+        if theirs and theirs != url:  # local mode is this PostgreSQL; `invoke serve` uses theirs
+            detail += f"; DATABASE_URL from {origin} is not used by local mode"
+        display.step(self.out, "postgres", "ok", detail)
         return {"DATABASE_URL": url}
 
     def _run_migrations(self, url: str) -> None:
@@ -130,6 +169,13 @@ class LocalStack:
         if self.options.no_clickhouse:
             display.step(self.out, "analytics", "disabled", "--no-clickhouse: analytics disabled")
             return {"CLICKHOUSE_URL": ""}
+        theirs, origin = user_value("CLICKHOUSE_URL")
+        if theirs:  # the user's own ClickHouse wins over the embedded engine
+            self.state["urls"]["CLICKHOUSE_URL"] = theirs
+            self._save()
+            detail = f"{mask_url(theirs)} (CLICKHOUSE_URL from {origin}; no embedded engine)"
+            display.step(self.out, "analytics", "yours", detail)
+            return {"CLICKHOUSE_URL": theirs}
         port = self.options.clickhouse_port or pick_port(PREFERRED_CLICKHOUSE_PORT)
         result = steps.start_analytics(self.options.root / "clickhouse", port)
         display.step(self.out, "analytics", result.status, result.detail)
@@ -161,11 +207,23 @@ class LocalStack:
         self.state["urls"]["backend"] = f"http://127.0.0.1:{port}"
         self.state["logs"] = {"backend": str(log)}
         self._save()
-        wait_for_backend(self.backend, port, log, self.options.ready_timeout)
-        display.step(self.out, "backend", "ok", f"http://127.0.0.1:{port} ready")
+        report = readiness.wait_for_health(self.backend, port, log, self.options.ready_timeout)
+        self.state["health"] = report["status"]
+        self.state["health_problems"] = (
+            [] if report["status"] == "pass" else readiness.problems(report)
+        )
+        self._save()
+        if report["status"] == "pass":
+            display.step(self.out, "backend", "ok", f"http://127.0.0.1:{port}: /health passes")
+        else:
+            display.step(self.out, "backend", "warn", f"http://127.0.0.1:{port}: /health says warn")
+
+    def started_anything(self) -> bool:
+        """True once a part (PostgreSQL, analytics, backend) was started."""
+        return any(part is not None for part in (self.cluster, self.analytics, self.backend))
 
     def stop(self) -> None:
-        """Stop what start() started, newest first; clear the recorded state."""
+        """Stop what start() started, newest first; the recorded state says stopped."""
         if self.backend is not None:
             procs.stop_tree(self.backend.pid)
             with contextlib.suppress(Exception):
@@ -174,7 +232,7 @@ class LocalStack:
             steps.stop_analytics(self.analytics)
         if self.cluster is not None:
             self.cluster.stop()
-        clear_state(self.options.root)
+        mark_stopped(self.options.root)
 
     def watch(self, echo: Any = None) -> None:
         """Block until Ctrl-C/SIGTERM (KeyboardInterrupt) or until a part dies; echo backend logs."""
@@ -221,27 +279,3 @@ def ensure_database(cluster: Any, name: str) -> str:
     if exists:
         return str(cluster.url(name))
     return str(cluster.create_database(name))
-
-
-def wait_for_backend(process: Any, port: int, log: Path, timeout: float) -> None:
-    """Poll /health/ready until 200; fail with the log tail when the process exits or time runs out."""
-    url = f"http://127.0.0.1:{port}/health/ready"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise StackError(f"backend exited with code {process.returncode}: {log_tail(log)}")
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        time.sleep(0.2)
-    raise StackError(f"backend not ready after {timeout:.0f}s at {url}: {log_tail(log)}")
-
-
-def log_tail(log: Path, lines: int = 3) -> str:
-    """The last lines of a log file, joined for a one-line message."""
-    try:
-        text = log.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return "(no log)"
-    return " | ".join(text.strip().splitlines()[-lines:]) or "(empty log)"

@@ -14,9 +14,10 @@ from netra_backend.redact import mask_url
 from netra_devtools import procs
 from netra_devtools.errors import StackError
 from netra_devtools.launcher import control, display
-from netra_devtools.launcher.local import LocalOptions, LocalStack, log_tail
+from netra_devtools.launcher.local import LocalOptions, LocalStack, rotate_log
+from netra_devtools.launcher.readiness import log_tail
 from netra_devtools.paths import COMPOSE_FILE
-from netra_devtools.state import clear_state, load_state
+from netra_devtools.state import load_state
 
 DETACH_START_TIMEOUT_S = 180
 
@@ -118,8 +119,9 @@ def up(opts: UpOptions, out: Any) -> int:
         if running:
             names = ", ".join(f"{r.name} (pid {r.pid})" for r in running)
             raise StackError(f"a stack is already running: {names}; `invoke down` stops it")
-        clear_state(opts.root)  # stale: its processes are gone
-    mode, why, client = choose_mode(opts)
+        # stopped: starting again reuses its PostgreSQL data, and records the new run over it
+    with display.waiting(out, "looking for a Docker engine and the compose images"):
+        mode, why, client = choose_mode(opts)
     if not opts.supervised:  # the parent already said which mode and why
         display.step(out, "mode", mode, why)
     if mode == "compose":
@@ -170,21 +172,38 @@ def run_local(opts: UpOptions, out: Any) -> int:
     with procs.termination_as_interrupt():
         try:
             state = stack.start()
-            display.urls(out, people_urls(state))
-            how = "`invoke down` stops it" if opts.supervised else "Ctrl-C stops the stack"
-            if "backend" in state["urls"]:
-                out.print(f"[bold green]ready[/bold green] - {how}")
-            else:
-                out.print(f"[yellow]partial[/yellow]: no backend yet - {how}")
+            display.urls(out, people_urls(state), Path(state["env_file"]))
+            out.print(ready_line(state, supervised=opts.supervised))
             sys.stdout.flush()
             stack.mark_ready()
-            stack.watch(echo=lambda line: out.print(f"backend | {line}", markup=False))
+            # in the foreground the backend's lines follow; a background launcher's log holds
+            # only its own lines (the backend has its log: `invoke logs` shows each line once)
+            echo = (
+                None
+                if opts.supervised
+                else lambda line: out.print(f"backend | {line}", markup=False)
+            )
+            stack.watch(echo=echo)
         finally:
             with procs.interrupts_deferred():
-                out.print("stopping ...")
+                started = stack.started_anything()
+                if started:
+                    out.print("stopping ...")
                 stack.stop()
-                out.print("stopped")
+                if started:
+                    out.print("stopped")
     return 0
+
+
+def ready_line(state: dict[str, Any], *, supervised: bool) -> str:
+    """ "ready" only when /health passes; else what is running and what is not."""
+    how = "" if supervised else " - Ctrl-C stops the stack"
+    if state.get("health") == "pass":
+        return f"[bold green]ready[/bold green]: /health passes{how}"
+    if "backend" in state["urls"]:
+        why = "; ".join(state.get("health_problems") or []) or "see the backend line above"
+        return f"[yellow]running, not ready[/yellow]: /health says warn ({why}){how}"
+    return f"[yellow]partial[/yellow]: no backend (its line above says why){how}"
 
 
 def start_detached(opts: UpOptions, out: Any) -> int:
@@ -196,20 +215,54 @@ def start_detached(opts: UpOptions, out: Any) -> int:
         args.append("--no-clickhouse")
     if opts.postgres_port:
         args += ["--postgres-port", str(opts.postgres_port)]
-    log = opts.root / "logs" / "launcher.log"
+    log = rotate_log(opts.root / "logs" / "launcher.log")  # this run's lines only
     env = {**os.environ, "NETRA_STATE_DIR": str(opts.root)}
     child = procs.spawn(args, env=env, log=log, detach=True)
     deadline = time.monotonic() + DETACH_START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        state = load_state(opts.root)
-        owner = next((r for r in control.recorded(state) if r.name == "launcher"), None)
-        if state.get("ready") and owner is not None and owner.pid == child.pid:
-            # What the background launcher said (steps, URLs), then how to stop it.
-            out.print(log.read_text(encoding="utf-8", errors="replace").rstrip(), markup=False)
-            out.print(f"running in the background (pid {child.pid}); `invoke down` stops it")
-            return 0
-        if child.poll() is not None:
-            raise StackError(f"the stack did not start (log {log}): {log_tail(log)}")
-        time.sleep(0.2)
+    shown = 0
+    with display.waiting(out, "starting the stack in the background"):
+        while time.monotonic() < deadline:
+            shown = _echo_new_lines(out, log, shown)  # its steps as they happen, not its error
+            state = load_state(opts.root)
+            owner = next((r for r in control.recorded(state) if r.name == "launcher"), None)
+            if state.get("ready") and owner is not None and owner.pid == child.pid:
+                _echo_new_lines(out, log, shown)
+                out.print(
+                    f"running in the background (launcher pid {child.pid}): `invoke logs` "
+                    "follows it, `invoke down` stops it"
+                )
+                return 0
+            if child.poll() is not None:
+                _echo_new_lines(out, log, shown)
+                raise StackError(f"the stack did not start: {_launcher_error(log)}")
+            time.sleep(0.2)
     procs.stop_tree(child.pid)
-    raise StackError(f"the stack was not ready after {DETACH_START_TIMEOUT_S}s: {log_tail(log)}")
+    raise StackError(
+        f"the stack was not ready after {DETACH_START_TIMEOUT_S}s, so it was stopped: "
+        f"{log_tail(log, 1)} (log: {log})"
+    )
+
+
+def _echo_new_lines(out: Any, log: Path, shown: int) -> int:
+    """Print the complete lines `log` gained past byte `shown`, but its `error:` line (the
+    parent says it, once, if the launcher exits); the new position."""
+    try:
+        with open(log, "rb") as handle:
+            handle.seek(shown)
+            data = handle.read()
+    except OSError:
+        return shown
+    complete = data[: data.rfind(b"\n") + 1]
+    for line in complete.decode("utf-8", errors="replace").splitlines():
+        if not line.startswith("error: "):
+            out.print(line, markup=False, highlight=False, soft_wrap=True)
+    return shown + len(complete)
+
+
+def _launcher_error(log: Path) -> str:
+    """The background launcher's own `error:` line (what, why, the fix), else its last line."""
+    text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+    errors = [line for line in text.splitlines() if line.startswith("error: ")]
+    if errors:
+        return errors[-1].removeprefix("error: ")
+    return f"{log_tail(log, 1)} (log: {log})"

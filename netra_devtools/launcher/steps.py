@@ -110,13 +110,43 @@ def backend_command(port: int, host: str = "127.0.0.1") -> list[str]:
 
 
 def describe_port_holder(port: int) -> str:
-    """One line on who holds `port`, from the port doctor."""
+    """Who holds `port`, as the port doctor's verdict says it ("port 8000 is in use by ...")."""
     from netra_devtools.ports import diagnose
 
     try:
-        return diagnose(port).verdict
-    except Exception as exc:  # the hint must never hide the real error
-        return f"port doctor failed: {type(exc).__name__}"
+        return str(diagnose(port).verdict)
+    except Exception:  # the hint must never hide the real error
+        return f"port {port} is in use"
+
+
+def port_busy_message(port: int, other_port_command: str) -> str:
+    """One sentence: who holds the port, and both fixes (free it, or take a free port)."""
+    from netra_devtools.ports import port_is_free
+
+    spare = next((p for p in range(port + 1, min(port + 20, 65536)) if port_is_free(p)), None)
+    return (
+        f"{describe_port_holder(port)}: run `invoke fix-port --port {port}` to free it, "
+        f"or use another port with `{other_port_command} {spare or 'N'}`"
+    )
+
+
+# --- the full URLs, for people (.netra/.env) ---------------------------------------------------
+
+
+def write_env_file(root: Path, urls: dict[str, str]) -> Path:
+    """`<root>/.env` holding `urls` in full (passwords included), created 0600: the terminal only
+    ever shows them masked, this file is where a person copies them from."""
+    import os
+
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / ".env"
+    lines = ["# the local stack's URLs, written by `invoke dev` (passwords included: keep private)"]
+    lines += [f"{name}='{url}'" for name, url in urls.items()]
+    tmp = path.with_name(".env.tmp")
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+    os.replace(tmp, path)
+    return path
 
 
 # --- learnings (netra_devtools/learnings) ------------------------------------------------------

@@ -6,7 +6,6 @@ down), else an error. Never a throwaway database that would vanish with the proc
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 from collections.abc import Mapping
@@ -41,37 +40,43 @@ def _reachable(url: str, timeout: float = 2.0) -> bool:
 
 
 def _start_local_postgres(state: Mapping[str, Any]) -> None:
-    """Start the local stack's persistent cluster on its recorded port."""
+    """Start the local stack's persistent cluster on its recorded port, for this command only:
+    it stops again when the command ends (a PostgreSQL nobody recorded would block `invoke dev`)."""
+    import atexit
+
     from netra_devtools.services import postgres
     from netra_devtools.state import state_dir
 
     port = (state.get("postgres") or {}).get("port") or (state.get("ports") or {}).get("postgres")
     try:
-        postgres.open_persistent(state_dir(), port=int(port) if port else None)
+        cluster = postgres.open_persistent(state_dir(), port=int(port) if port else None)
     except (postgres.PostgresUnavailable, postgres.PostgresStartError) as exc:
         raise StackError(f"the local stack's PostgreSQL did not start: {exc}") from exc
+    atexit.register(cluster.stop)
 
 
 def resolve_target(environ: Mapping[str, str] | None = None) -> Target:
-    """DATABASE_URL, else the local stack's database (starting it if needed), else an error."""
+    """DATABASE_URL (environment, .env), else the local stack's database, running or stopped
+    (its PostgreSQL started for this command), else an error."""
     from netra_backend.app.config import normalise_database_url
-    from netra_devtools.state import load_state
+    from netra_devtools.state import choose_url, load_state, state_label
 
-    environ = os.environ if environ is None else environ
-    if "DATABASE_URL" in environ and not environ["DATABASE_URL"].strip():
-        raise BadInput("DATABASE_URL is set but empty: give it a value, or unset it")
-    if environ.get("DATABASE_URL"):
-        return Target(normalise_database_url(environ["DATABASE_URL"]), "DATABASE_URL")
     state = load_state()
-    url = (state.get("urls") or {}).get("DATABASE_URL")
-    if not url:
+    choice = choose_url("DATABASE_URL", state, environ)
+    if not choice.url:
         raise NoDatabaseConfigured(
             "no database to migrate: set DATABASE_URL, or start the local stack with `invoke dev`"
         )
-    url = normalise_database_url(url)
+    url = normalise_database_url(choice.url)
+    if not choice.from_stack:
+        return Target(
+            url, "DATABASE_URL" + ("" if choice.origin.endswith("environment") else " in .env")
+        )
+    source = f"{state_label()}: {choice.origin}"
     if not _reachable(url) and (state.get("mode") == "local" or state.get("postgres")):
         _start_local_postgres(state)
-    return Target(url, ".netra/state.json")
+        source += ", whose PostgreSQL runs until this command ends"
+    return Target(url, source)
 
 
 def alembic_config(url: str) -> Any:

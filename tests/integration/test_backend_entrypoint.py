@@ -75,10 +75,11 @@ def test_invoke_serve_points_to_fix_port_when_taken(tmp_path):
         port = holder.getsockname()[1]
         result = _run([str(invoke), "serve", "--port", str(port)], {}, REPO)
     assert result.returncode == 1
-    assert result.stderr.strip() == (
-        f"error: port {port} on 127.0.0.1 is taken; run `invoke fix-port --port {port}` "
-        "to see who holds it and free it"
-    )
+    # one sentence: who holds it (the port doctor's verdict), then both fixes
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"error: port {port} is in use by python")
+    assert f"(pid {os.getpid()})" in line
+    assert f": run `invoke fix-port --port {port}` to free it, or use another port with " in line
 
 
 def test_invoke_serve_runs_the_backend_on_the_given_port(database_url, tmp_path):

@@ -54,4 +54,5 @@ def test_ports_of_a_running_stack_are_ok_and_its_orphans_are_freed_by_fix(
     assert ports["status"] == "ok" and ports["fixed"]["applied"]
     assert not listening(port) and not listening(pg_port)
     assert not any(psutil.pid_exists(pids[n]) for n in ("backend", "postgres"))
-    assert launcher.state() == {}
+    stopped = launcher.state()  # described still (URLs, data), as `invoke down` leaves it
+    assert stopped["status"] == "stopped" and stopped["processes"] == []

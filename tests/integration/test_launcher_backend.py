@@ -24,8 +24,9 @@ from netra_devtools.services.postgres import free_port
 from netra_devtools.state import load_state
 from tests.conftest import service_missing
 
-# Serves /health/ready after a short start-up, with a child process that listens too (the
-# reloader-style grandchild that must not survive Ctrl-C). Fails when DATABASE_URL is missing.
+# Serves /health (status pass; `unready`: 503 fail) after a short start-up, with a child process
+# that listens too (the reloader-style grandchild that must not survive Ctrl-C). Fails when
+# DATABASE_URL is missing.
 _STAND_IN = r"""
 import http.server, os, socket, subprocess, sys, time
 port = int(sys.argv[sys.argv.index("--port") + 1])
@@ -40,8 +41,9 @@ child = subprocess.Popen([sys.executable, "-c",
     % os.environ["STAND_IN_CHILD_PORT"]])
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
-        ok = mode == "ready" and self.path == "/health/ready"
-        self.send_response(200 if ok else 503); self.end_headers(); self.wfile.write(b"{}")
+        ok = mode == "ready" and self.path == "/health"
+        self.send_response(200 if ok else 503); self.end_headers()
+        self.wfile.write(b'{"status": "pass"}' if ok else b'{"status": "fail", "output": "starting"}')
     def log_message(self, *a):
         print("GET", self.path, flush=True)
 time.sleep(0.5)
@@ -119,7 +121,9 @@ def test_backend_gets_the_database_url_is_awaited_and_stops_with_its_children(
     assert not _listening(port)
     assert not _listening(child_port)  # the backend's own child went with it
     assert not _listening(stack.options.postgres_port or 0)
-    assert load_state(stack.options.root) == {}
+    stopped = load_state(stack.options.root)  # described still, for `invoke migrate` and serve
+    assert stopped["status"] == "stopped" and stopped["processes"] == []
+    assert stopped["urls"]["DATABASE_URL"] == state["urls"]["DATABASE_URL"]
 
 
 def test_backend_that_exits_fails_the_start_with_its_last_log_line(stack_factory: Any) -> None:
@@ -128,9 +132,12 @@ def test_backend_that_exits_fails_the_start_with_its_last_log_line(stack_factory
         stack.start()
 
 
-def test_backend_never_ready_times_out_naming_the_readiness_url(stack_factory: Any) -> None:
+def test_backend_never_healthy_times_out_naming_the_url_and_what_it_said(
+    stack_factory: Any,
+) -> None:
     stack = stack_factory("unready", free_port(), timeout=3)
     with pytest.raises(
-        StackError, match=r"backend not ready after 3s at http://127\.0\.0\.1:\d+/health/ready"
+        StackError,
+        match=r"backend not ready after 3s at http://127\.0\.0\.1:\d+/health \(starting\)",
     ):
         stack.start()

@@ -76,7 +76,7 @@ def test_migrate_uses_the_local_stack_database_from_state(
     (empty_state_dir / "state.json").write_text(json.dumps(state), encoding="utf-8")
     result = run_migrate(env={"NETRA_STATE_DIR": str(empty_state_dir)})
     assert result.returncode == 0, result.stderr
-    assert "(from .netra/state.json)" in result.stdout
+    assert f"(from {empty_state_dir / 'state.json'}: the running compose stack)" in result.stdout
     assert current_version(url) == HEAD
 
 
@@ -102,7 +102,11 @@ def test_migrate_starts_the_stopped_local_postgres_recorded_in_state() -> None:
         (root / "state.json").write_text(json.dumps(state), encoding="utf-8")
         result = run_migrate(env={"NETRA_STATE_DIR": str(root)})
         assert result.returncode == 0, result.stderr
-        assert cluster.wait_ready(1)
+        assert "the stopped local stack, whose PostgreSQL runs until this command ends" in (
+            result.stdout
+        )
+        assert not cluster.wait_ready(0.2)  # stopped again: a later `invoke dev` can start it
+        cluster.start()
         assert current_version(url) == HEAD
     finally:
         cluster.stop()

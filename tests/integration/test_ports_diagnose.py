@@ -15,6 +15,7 @@ import pytest
 
 from netra_devtools.compat import LINUX, WINDOWS, is_root
 from netra_devtools.ports import diagnose
+from tests.conftest import service_missing
 from tests.support.skips import by_design
 
 REPO = Path(__file__).resolve().parents[2]
@@ -146,6 +147,17 @@ def test_fast_path_imports_neither_psutil_nor_rich(spawn_listener: Any) -> None:
     assert out == [str(_child.pid), "False", "False", "False"]
 
 
+def _source_for(user: str) -> Path:
+    """Where `user` can import our packages from: the checkout, or, when it is private to root
+    (a clone in `mktemp -d`), a verified copy in the shared cache (never a loosened checkout)."""
+    from netra_devtools.services import pg_runtime
+
+    if pg_runtime.can_traverse(REPO, user):
+        return REPO
+    parts = [Path("netra_devtools"), Path("netra_backend")]
+    return pg_runtime.stage_installation(REPO, parts, "source")
+
+
 @by_design(WINDOWS or not is_root(), "needs root to run a check as nobody")
 def test_privileged_port_is_classified_for_an_unprivileged_user() -> None:
     from netra_devtools.ports._bind import unprivileged_port_start
@@ -155,7 +167,7 @@ def test_privileged_port_is_classified_for_an_unprivileged_user() -> None:
         pytest.skip("every port is unprivileged on this machine")
     port = start - 1
     code = (
-        f"import sys, json; sys.path.insert(0, {str(REPO)!r}); "
+        f"import sys, json; sys.path.insert(0, {str(_source_for('nobody'))!r}); "
         f"from netra_devtools.ports import diagnose; print(json.dumps(diagnose({port}).to_json()))"
     )
     done = subprocess.run(
@@ -163,7 +175,7 @@ def test_privileged_port_is_classified_for_an_unprivileged_user() -> None:
         capture_output=True, text=True, timeout=30, check=False,
     )  # fmt: skip
     if done.returncode != 0:
-        pytest.skip(f"nobody cannot run the check here: {done.stderr.strip()[-200:]}")
+        service_missing(f"nobody cannot run the check here: {done.stderr.strip()[-200:]}")
     data = json.loads(done.stdout)
     statuses = {b["address"]: (b["status"], b["errno"]) for b in data["binds"]}
     if statuses["127.0.0.1"][0] == "in_use":

@@ -18,6 +18,7 @@ import random
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -68,6 +69,7 @@ class AnalyticsClient:
         self._client_lock = threading.Lock()  # one network call on the client at a time
         self._stop = threading.Event()
         self._wake = threading.Event()  # cuts a reconnect backoff short (drain now)
+        self._listeners: list[Callable[[], None]] = []  # told of every change of state
         self._thread: threading.Thread | None = None
         self._client: Any = None
         self._state = AnalyticsState.DISABLED if config is None else AnalyticsState.CONNECTING
@@ -84,6 +86,19 @@ class AnalyticsClient:
     def state(self) -> AnalyticsState:
         """The current state (no I/O)."""
         return self._state
+
+    def on_state_change(self, listener: Callable[[], None]) -> None:
+        """Call `listener()` (on the client's thread; it must not block) once a change of state
+        is complete: connected (a reconnect, or a drain done), degraded. The health monitor
+        wakes on it."""
+        self._listeners.append(listener)
+
+    def _state_changed(self) -> None:
+        for listener in self._listeners:
+            try:
+                listener()
+            except Exception:  # a listener must not take the client's thread down
+                log.exception("analytics state listener failed")
 
     def start(self) -> None:
         """Start the background connector; returns at once."""
@@ -227,6 +242,7 @@ class AnalyticsClient:
                 self._reason = "connected"
                 self._failures = 0
                 self._checked_at = time.time()
+                self._state_changed()
                 return
             if replayed == 0:
                 raise self._last_insert_error or AnalyticsUnavailable("replay made no progress")
@@ -277,6 +293,7 @@ class AnalyticsClient:
         self._drop_client()
         if was is not AnalyticsState.DEGRADED:
             log.warning("ClickHouse unavailable, analytics degraded: %s", reason)
+            self._state_changed()
 
     def _drop_client(self) -> None:
         client, self._client = self._client, None
