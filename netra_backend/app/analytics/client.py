@@ -1,11 +1,13 @@
-"""The analytics client: ClickHouse when it answers, a fallback when not; never blocks a request.
+"""The analytics client: every accepted batch is durable in the spool first, then shipped.
 
-`insert()` only puts rows on a bounded queue. One background thread consumes it and owns every
-network call and every fallback write: it connects (creating the schema), sends batches, pings
-while idle, and after a failure opens the circuit (state `degraded`), moves rows to the fallback
-and retries with exponential backoff. On reconnect it replays the fallback, oldest first, before
-any queued row goes direct. One consumer means rows reach ClickHouse in the order they were
-accepted, and a request never touches the network or the disk.
+`submit()` encodes the rows and hands them to the group commit (spool/commit.py); its future
+resolves once they are fsync'd in this replica's spool, which is when POST /api/events may answer
+202, or fails with AnalyticsRefused (503) when the spool cannot take them. One background thread
+(the shipper) owns every ClickHouse call: it connects (creating the schema), ships the spool
+oldest first (spool/disk.py), pings while idle, and after a ClickHouse failure opens the circuit
+(state `degraded`) and retries with exponential backoff. The loop is supervised: a spool disk
+error pauses it without blaming ClickHouse, and an unexpected error is logged, counted, and the
+loop goes on. A request never touches the network.
 """
 
 from __future__ import annotations
@@ -13,23 +15,34 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import queue
 import random
 import threading
 import time
-import uuid
+from collections.abc import Callable
+from concurrent.futures import Future
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from netra_backend.app.analytics.clickhouse_config import ClickHouseConfig
 from netra_backend.app.analytics.failures import describe_failure
-from netra_backend.app.analytics.fallback import Fallback, MemoryFallback
-from netra_backend.app.analytics.schema import EVENTS_TABLE, ensure_schema, insert_batch
+from netra_backend.app.analytics.schema import (
+    EVENTS_TABLE,
+    ensure_schema,
+    insert_batch,
+    table_columns,
+)
+from netra_backend.app.analytics.spool.commit import GroupCommit
+from netra_backend.app.analytics.spool.errors import SpoolDiskError, SpoolError, SpoolFullError
+from netra_backend.app.analytics.spool.records import encode_record
+from netra_backend.errors import NetraBackendError
 from netra_backend.redact import mask_secrets
 
 log = logging.getLogger("netra_backend.analytics")
 Rows = list[dict[str, Any]]
+RETRY_AFTER_S = 5  # what a 503 tells the client to wait
+DISK_RETRY_S = 1.0
+SPOOL_REOPEN_S = 5.0
 
 
 class AnalyticsState(StrEnum):
@@ -41,43 +54,63 @@ class AnalyticsState(StrEnum):
     DEGRADED = "degraded"
 
 
-class AnalyticsUnavailable(RuntimeError):
+class AnalyticsUnavailable(NetraBackendError):
     """ClickHouse cannot answer a read right now; the message says why."""
 
 
+class AnalyticsRefused(NetraBackendError):
+    """A batch was not accepted (nothing stored it durably): 503 with Retry-After."""
+
+    def __init__(self, reason: str, retry_after_s: int = RETRY_AFTER_S) -> None:
+        super().__init__(reason)
+        self.retry_after_s = retry_after_s
+
+
+class _ClickHouseDown(Exception):
+    """Wraps whatever ClickHouse (or its client) raised, so the loop can tell it apart."""
+
+
+def _done() -> Future[None]:
+    future: Future[None] = Future()
+    future.set_result(None)
+    return future
+
+
 class AnalyticsClient:
-    """ClickHouse behind a circuit breaker, with a fallback for rows while it is away."""
+    """The spool in front, ClickHouse behind a circuit breaker (see module doc)."""
 
     def __init__(
         self,
         config: ClickHouseConfig | None,
         *,
-        fallback: Fallback | None = None,
+        open_spool: Callable[[], Any] | None = None,
         probe_interval_s: float = 2.0,
         backoff_base_s: float = 0.5,
         backoff_max_s: float = 30.0,
-        queue_max_batches: int = 10_000,
     ) -> None:
         self.config = config
-        self.fallback: Fallback = fallback or MemoryFallback()
         self.probe_interval_s = probe_interval_s
         self.backoff_base_s = backoff_base_s
         self.backoff_max_s = backoff_max_s
-        self._queue: queue.Queue[tuple[str, Rows]] = queue.Queue(queue_max_batches)
+        self._open_spool = open_spool
+        self.spool: Any = None  # DiskSpool or AdoptingSpool, once open
+        self._spool_problem = "no spool configured"
+        self._spool_tried = 0.0
+        self._committer: GroupCommit | None = None
         self._client_lock = threading.Lock()  # one network call on the client at a time
         self._stop = threading.Event()
-        self._wake = threading.Event()  # cuts a reconnect backoff short (drain now)
+        self._wake = threading.Event()  # a commit happened: rows to ship
+        self._drain = threading.Event()  # cuts a reconnect backoff short (drain now)
         self._thread: threading.Thread | None = None
         self._client: Any = None
         self._state = AnalyticsState.DISABLED if config is None else AnalyticsState.CONNECTING
         self._reason = "CLICKHOUSE_URL is not set" if config is None else "connecting"
         self._failures = 0
         self._observed_ms = 0.0
-        self._attempt_started = 0.0
-        self._last_insert_error: Exception | None = None
         self._checked_at = time.time()
         self.discarded_rows = 0  # accepted while analytics is disabled
-        self.inserted_rows = 0
+        self.shipped_rows = 0
+        self.loop_errors = 0  # unexpected errors the shipper survived
 
     @property
     def state(self) -> AnalyticsState:
@@ -85,43 +118,43 @@ class AnalyticsClient:
         return self._state
 
     def start(self) -> None:
-        """Start the background connector; returns at once."""
+        """Open the spool and start the shipper; returns without waiting on ClickHouse."""
         if self.config is None or self._thread is not None:
             return
+        self._try_open_spool()
         self._thread = threading.Thread(target=self._run, name="analytics-client", daemon=True)
         self._thread.start()
 
     def close(self, timeout: float = 5.0) -> None:
-        """Stop the background thread, keep queued rows in the fallback, close the connection."""
+        """Commit what is queued, stop the shipper, close the spool and the connection."""
+        if self._committer is not None:
+            self._committer.close(timeout)
         self._stop.set()
+        self._drain.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
-        try:
-            self._spool_queued()  # a durable spool replays them at the next start
-        except Exception:
-            log.exception("analytics rows queued at shutdown could not be kept")
+        if self.spool is not None:
+            self.spool.close()
         self._drop_client()
 
-    def insert(self, table: str, rows: Rows) -> None:
-        """Queue rows for the background thread; never blocks on I/O, never raises."""
-        if not rows:
-            return
-        if self._state is AnalyticsState.DISABLED:
-            self.discarded_rows += len(rows)
-            return
-        try:
-            self._queue.put_nowait((table, rows))
-        except queue.Full:
-            # Overload only: the thread is this far behind, so these rows go straight to the
-            # fallback (and may reach ClickHouse after rows still queued).
-            try:
-                self.fallback.spool(table, rows)
-            except Exception:  # the fallback promised not to raise; a request must not see it
-                log.exception("analytics insert lost %d rows", len(rows))
+    def submit(self, table: str, rows: Rows) -> Future[None]:
+        """Hand rows to the spool; the future resolves once they are durable (202) or fails with
+        AnalyticsRefused (503). No I/O here; never raises for a spool or ClickHouse problem."""
+        if not rows or self._state is AnalyticsState.DISABLED:
+            self.discarded_rows += len(rows)  # analytics is off: nothing is kept, by design
+            return _done()
+        committer = self._committer
+        if committer is None:
+            future: Future[None] = Future()
+            future.set_exception(AnalyticsRefused(self._spool_problem, int(SPOOL_REOPEN_S)))
+            return future
+        keys, columns = table_columns(table, rows)
+        return committer.submit(encode_record(table, keys, columns))
 
     def drain_now(self) -> None:
         """Retry ClickHouse now instead of at the end of the current backoff (no I/O here)."""
-        self._wake.set()
+        self._drain.set()
 
     def health(self) -> dict[str, Any]:
         """A snapshot for the health monitor (no I/O)."""
@@ -130,7 +163,17 @@ class AnalyticsClient:
             "reason": self._reason,
             "observed_ms": self._observed_ms,
             "time": datetime.fromtimestamp(self._checked_at, UTC).isoformat(),
+            "loop_errors": self.loop_errors + (self._committer.errors if self._committer else 0),
         }
+
+    def spool_status(self) -> dict[str, Any]:
+        """The spool's status (no network), or why there is no durable spool."""
+        if self.spool is None:
+            warning = "" if self.config is None else self._spool_problem
+            return {"pending_rows": 0, "dropped_rows": 0, "durable": False, "warning": warning}
+        status = dict(self.spool.status())
+        status["shipping"] = self._state is AnalyticsState.CONNECTED
+        return status
 
     def event_counts(self, timeout: float = 2.0) -> dict[str, int]:
         """Events per event_type, read from ClickHouse; AnalyticsUnavailable while it is away."""
@@ -149,58 +192,91 @@ class AnalyticsClient:
         finally:
             self._client_lock.release()
 
-    # --- background thread ------------------------------------------------------------------
+    # --- the spool ---------------------------------------------------------------------------
+
+    def _try_open_spool(self) -> None:
+        """Open the spool (at start, and again every few seconds while it is unusable)."""
+        if self.spool is not None or self._open_spool is None:
+            return
+        if time.monotonic() - self._spool_tried < SPOOL_REOPEN_S and self._spool_tried:
+            return
+        self._spool_tried = time.monotonic()
+        try:
+            self.spool = self._open_spool()
+        except Exception as exc:
+            problem = (
+                f"no durable spool: {exc}; events get 503 until one opens (set NETRA_REPLICA_ID "
+                "per replica, or a writable CLICKHOUSE_SPOOL_DIR)"
+            )
+            if problem != self._spool_problem:
+                log.error("%s", problem)
+            self._spool_problem = problem
+            return
+        self._committer = GroupCommit(self.spool, self._refusal, self._wake.set)
+        log.info("analytics spool open at %s", self.spool.directory)
+
+    def _refusal(self, error: SpoolError) -> Exception:
+        """The 503 a batch gets when the spool refused it (the spool's reason, and why it fills)."""
+        reason = str(error)
+        if isinstance(error, SpoolFullError) and self._state is not AnalyticsState.CONNECTED:
+            reason += f"; ClickHouse is {self._state.value}: {self._reason}"
+        return AnalyticsRefused(reason)
+
+    # --- the shipper thread ------------------------------------------------------------------
 
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                if self._client is None:
-                    self._connect()
-                elif self._state is not AnalyticsState.CONNECTED:
-                    self._replay()
-                else:
-                    self._send_or_ping()
-            except Exception as exc:
-                self._open_circuit(exc)
-                self._spool_queued_for(self._backoff())
+                self._cycle()
+            except SpoolDiskError:  # the spool logged it (the disk, the path); not ClickHouse
+                self._pause(DISK_RETRY_S)
+            except _ClickHouseDown as down:
+                self._open_circuit(down.__cause__ or down)
+                self._pause(self._backoff())
+            except Exception:  # a bug: logged, counted, and the loop goes on
+                self.loop_errors += 1
+                log.exception("analytics loop: unexpected error #%d; it goes on", self.loop_errors)
+                self._pause(DISK_RETRY_S)
 
-    def _spool_queued(self) -> None:
-        """Move every queued batch to the fallback, oldest first (only this thread spools)."""
-        while True:
-            try:
-                table, rows = self._queue.get_nowait()
-            except queue.Empty:
-                return
-            self.fallback.spool(table, rows)
+    def _cycle(self) -> None:
+        """Connect if needed, ship what waits, then wait for a commit (or ping when idle)."""
+        self._try_open_spool()
+        if self._client is None:
+            self._connect()
+        self._wake.clear()  # cleared first: a commit during the ship below wakes the wait
+        if self.spool is not None:
+            self.shipped_rows += self.spool.ship(self._send)
+        if not self._wake.wait(self.probe_interval_s) and not self._stop.is_set():
+            self._ping()
 
-    def _spool_queued_for(self, seconds: float) -> None:
-        """Wait out the backoff, moving rows that arrive meanwhile into the fallback."""
-        deadline = time.monotonic() + seconds
-        while not self._stop.is_set() and (remaining := deadline - time.monotonic()) > 0:
-            if self._wake.is_set():
-                self._wake.clear()
-                self._failures = max(self._failures - 1, 0)  # a drain request retries promptly
-                return
-            try:
-                table, rows = self._queue.get(timeout=min(remaining, 0.2))
-            except queue.Empty:
-                continue
-            self.fallback.spool(table, rows)
+    def _send(self, batch: Any) -> None:
+        """One deduplicated insert; any failure is ClickHouse's."""
+        assert self.config is not None
+        try:
+            with self._client_lock:
+                insert_batch(self._client, batch, self.config.database)
+        except Exception as exc:
+            raise _ClickHouseDown(self._describe(exc)) from exc
 
     def _connect(self) -> None:
         assert self.config is not None
-        started = self._attempt_started = time.perf_counter()
-        client = self.config.build_client()
+        started = time.perf_counter()
+        try:
+            client = self.config.build_client()
+        except Exception as exc:
+            self._observed_ms = round((time.perf_counter() - started) * 1000, 3)
+            raise _ClickHouseDown(str(exc)) from exc
         try:
             self._set_read_timeout(client)
             ensure_schema(client, self.config.database)
-        except BaseException:
+        except Exception as exc:
             with contextlib.suppress(Exception):
                 client.close()
-            raise
+            raise _ClickHouseDown(str(exc)) from exc
         self._client = client
-        self._attempt_started = 0.0
         self._observed_ms = round((time.perf_counter() - started) * 1000, 3)
+        self._state, self._reason, self._failures = AnalyticsState.CONNECTED, "connected", 0
+        self._checked_at = time.time()
         log.info("ClickHouse reachable at %s", self.config.address)
 
     def _set_read_timeout(self, client: Any) -> None:
@@ -213,66 +289,29 @@ class AnalyticsClient:
                 connect=self.config.connect_timeout_s, read=self.config.send_receive_timeout_s
             )
 
-    def _replay(self) -> None:
-        """Send what the fallback holds; close the circuit once nothing is left."""
-        self._reason = "reachable again; replaying rows that waited, new rows wait behind them"
-        for _ in range(1000):  # bounded: new rows keep arriving while we replay
-            self._spool_queued()  # what queued during the outage is older than what queues now
-            self._last_insert_error = None
-            replayed = self.fallback.replay(self._insert_batch)
-            if int(self.fallback.status().get("pending_rows", 0)) == 0:
-                # Rows still queued are newer than everything replayed: order holds.
-                self._state = AnalyticsState.CONNECTED
-                self._reason = "connected"
-                self._failures = 0
-                self._checked_at = time.time()
-                return
-            if replayed == 0:
-                raise self._last_insert_error or AnalyticsUnavailable("replay made no progress")
-
-    def _send_or_ping(self) -> None:
+    def _ping(self) -> None:
+        started = time.perf_counter()
         try:
-            table, rows = self._queue.get(timeout=self.probe_interval_s)
-        except queue.Empty:
-            started = time.perf_counter()
             with self._client_lock:
                 self._client.command("SELECT 1")
-            self._observed_ms = round((time.perf_counter() - started) * 1000, 3)
-            self._checked_at = time.time()
-            return
-        # Every direct insert carries its own batch id: if it fails after ClickHouse stored it
-        # (a lost acknowledgement), the spool replays it under the same deduplication token.
-        batch_id = uuid.uuid4().hex
-        try:
-            self._insert_batch(table, rows, batch_id)
-        except Exception:
-            self.fallback.spool(table, rows, batch_id=batch_id)  # first in the fallback: in order
-            raise
+        except Exception as exc:
+            raise _ClickHouseDown(str(exc)) from exc
+        self._observed_ms = round((time.perf_counter() - started) * 1000, 3)
+        self._checked_at = time.time()
 
-    def _insert_batch(self, table: str, rows: Rows, batch_id: str) -> None:
-        """One insert; `batch_id` is its insert_deduplication_token, so a replay is stored once."""
-        assert self.config is not None
-        try:
-            with self._client_lock:
-                insert_batch(self._client, table, rows, batch_id, self.config.database)
-        except Exception as exc:  # kept: the fallback may swallow it, the health output needs it
-            self._last_insert_error = exc
-            raise
-        self.inserted_rows += len(rows)
+    def _pause(self, seconds: float) -> None:
+        """Wait out a backoff; a drain request or close cuts it short."""
+        if self._drain.wait(seconds):
+            self._drain.clear()
+            self._failures = max(self._failures - 1, 0)  # a drain request retries promptly
 
     def _open_circuit(self, exc: BaseException) -> None:
         reason = self._describe(exc)
-        # Queued rows move to the fallback before the state says so: a health snapshot that
-        # reads `degraded` also sees them counted in the spool.
-        self._spool_queued()
         was = self._state
         self._state = AnalyticsState.DEGRADED
         self._reason = reason
         self._failures += 1
         self._checked_at = time.time()
-        if self._attempt_started:  # how long the failed connect took (a timeout shows here)
-            self._observed_ms = round((time.perf_counter() - self._attempt_started) * 1000, 3)
-            self._attempt_started = 0.0
         self._drop_client()
         if was is not AnalyticsState.DEGRADED:
             log.warning("ClickHouse unavailable, analytics degraded: %s", reason)
