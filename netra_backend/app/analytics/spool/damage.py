@@ -71,8 +71,13 @@ def assess(scan: SegmentScan, ledger: Ledger, segment: int) -> Loss:
             loss.rows += region.rows
         elif region.offset >= size:
             loss.unknown += 1
-    if any(r.rows is None and r.offset < size for r in loss.regions):
-        loss.rows += _committed_rows_lost(scan, ledger, segment, size)
+    blind = [r for r in loss.regions if r.rows is None and r.offset < size]
+    if blind:
+        unseen = _committed_rows_lost(scan, ledger, segment, size)
+        if not unseen:  # they held only records already inserted: nothing lost there
+            loss.regions = [r for r in loss.regions if r not in blind]
+            loss.bytes -= sum(r.size for r in blind)
+        loss.rows += unseen
     return loss
 
 

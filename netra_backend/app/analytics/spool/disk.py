@@ -112,14 +112,14 @@ class DiskSpool:
         with self._lock:
             if self._closed:
                 return [SpoolError(f"spool {self.directory} is closed")] * len(records)
-            extra_rows = extra_bytes = 0
+            rows = size = 0
             for record in records:
-                rows = HEADER.unpack_from(record)[1]
-                refused = self._make_room(extra_rows + rows, extra_bytes + len(record))
-                results.append(refused)
-                if refused is None:
+                count = HEADER.unpack_from(record)[1]
+                fits = self._fits(rows + count, size + len(record))
+                results.append(None if fits else self._full())
+                if fits:
                     accepted.append(record)
-                    extra_rows, extra_bytes = extra_rows + rows, extra_bytes + len(record)
+                    rows, size = rows + count, size + len(record)
             try:
                 if accepted:
                     self._store.append(accepted)
@@ -127,8 +127,9 @@ class DiskSpool:
                 self._disk_trouble(exc)
                 return [exc if result is None else result for result in results]
             self._disk_ok()
+            self._drop_oldest_past_limits()  # only now: never drop for a batch not written
             self.committed_batches += len(accepted)
-            self.committed_rows += extra_rows
+            self.committed_rows += rows
         return results
 
     def spool(self, table: str, rows: list[dict[str, Any]], batch_id: str | None = None) -> None:
@@ -138,39 +139,47 @@ class DiskSpool:
         if refused is not None:
             raise refused
 
-    def _make_room(self, rows: int, size: int) -> SpoolFullError | None:
-        """None when `rows`/`size` more fit (drop-oldest drops to make room), else why not."""
+    def _protected(self) -> set[tuple[int, int]]:
+        """Records that must not be dropped: being inserted, or noted for the next insert."""
+        intent = self._store.ledger.intent
+        return self._inflight | set(intent[0] if intent else ())
+
+    def _fits(self, rows: int, size: int) -> bool:
+        """Whether `rows`/`size` more fit, counting what drop-oldest may drop to make room."""
         store = self._store
+        kept_rows, kept_bytes = store.pending_rows, store.pending_bytes
+        if self.policy == "drop-oldest":
+            kept = [store.pending[key] for key in self._protected() if key in store.pending]
+            kept_rows, kept_bytes = sum(r.rows for r in kept), sum(r.size for r in kept)
+        return kept_rows + rows <= self.max_rows and kept_bytes + size <= self.max_bytes
 
-        def fits() -> bool:
-            return store.pending_rows + rows <= self.max_rows and (
-                store.pending_bytes + size <= self.max_bytes
-            )
-
-        if not fits() and self.policy == "drop-oldest":
-            protected = self._inflight | set(store.ledger.intent[0] if store.ledger.intent else ())
-            victims: list[Record] = []
-            free_rows = self.max_rows - store.pending_rows
-            free_bytes = self.max_bytes - store.pending_bytes
-            for record in store.pending.values():
-                if free_rows >= rows and free_bytes >= size:
-                    break
-                if record.key not in protected:
-                    victims.append(record)
-                    free_rows, free_bytes = free_rows + record.rows, free_bytes + record.size
-            if victims and free_rows >= rows and free_bytes >= size:
-                store.consume("drop", victims)
-                self._log_every("drop", logging.WARNING, "spool: dropped the oldest %d rows in %s "
-                                "to make room (drop-oldest); %d dropped in total",
-                                sum(r.rows for r in victims), self.directory,
-                                store.ledger.dropped_rows)  # fmt: skip
-        if fits():
-            return None
+    def _full(self) -> SpoolFullError:
+        store = self._store
         return SpoolFullError(
             f"spool full: {store.pending_rows} rows ({store.pending_bytes} bytes) wait in "
             f"{self.directory}, the limit is {self.max_rows} rows / {self.max_bytes} bytes "
             "(CLICKHOUSE_SPOOL_MAX_ROWS / CLICKHOUSE_SPOOL_MAX_BYTES)"
         )
+
+    def _drop_oldest_past_limits(self) -> None:
+        """drop-oldest: drop whole records, oldest first, until the spool is within its limits."""
+        store = self._store
+        over_rows = store.pending_rows - self.max_rows
+        over_bytes = store.pending_bytes - self.max_bytes
+        if over_rows <= 0 and over_bytes <= 0:
+            return
+        protected, victims = self._protected(), []
+        for record in store.pending.values():
+            if over_rows <= 0 and over_bytes <= 0:
+                break
+            if record.key not in protected:
+                victims.append(record)
+                over_rows, over_bytes = over_rows - record.rows, over_bytes - record.size
+        store.consume("drop", victims)
+        self._log_every("drop", logging.WARNING, "spool: dropped the oldest %d rows in %s to "
+                        "make room (drop-oldest); %d dropped in total",
+                        sum(r.rows for r in victims), self.directory,
+                        store.ledger.dropped_rows)  # fmt: skip
 
     def _disk_trouble(self, exc: SpoolDiskError) -> None:
         self.disk_error = str(exc)

@@ -101,6 +101,8 @@ def read_ledger(directory: Path) -> Ledger:
         text = ""
     has_totals = False
     for line in text.splitlines():
+        if not line.strip():
+            continue  # ends a line a failed write left torn
         ledger.lines += 1
         try:
             entry = json.loads(line)

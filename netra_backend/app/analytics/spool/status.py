@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from netra_backend.app.analytics.spool.damage import assess, unnoted
+from netra_backend.app.analytics.spool.files import write_atomically
 from netra_backend.app.analytics.spool.ledger import read_ledger
 from netra_backend.app.analytics.spool.records import scan_segment
-from netra_backend.app.analytics.spool.store import write_atomically
 
 OWNER_FILE = "owner.json"
 _SPOOL_MARKERS = ("spool.lock", "ledger.jsonl", "counters.json")

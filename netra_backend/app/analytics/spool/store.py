@@ -13,13 +13,13 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import threading
 from pathlib import Path
 from typing import IO, Any
 
 from netra_backend.app.analytics.spool.damage import Loss, assess, set_aside, unnoted
-from netra_backend.app.analytics.spool.errors import SpoolDiskError, SpoolLockedError
+from netra_backend.app.analytics.spool.errors import SpoolLockedError
+from netra_backend.app.analytics.spool.files import AppendOnly, disk_error, write_atomically
 from netra_backend.app.analytics.spool.ledger import LEDGER, Key, compacted, line, read_ledger
 from netra_backend.app.analytics.spool.records import (
     Record,
@@ -38,25 +38,6 @@ COMPACT_LINES = 10_000  # rewrite a ledger that grew this long even if no segmen
 def segment_name(segment: int) -> str:
     """The file name of segment number `segment`."""
     return f"seg-{segment:012d}.log"
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Replace `path` with `text`: a crash or a full disk leaves the old file or the new, whole."""
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        with open(tmp, "w") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except OSError:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
-
-
-def _disk_error(action: str, path: Path, exc: OSError) -> SpoolDiskError:
-    return SpoolDiskError(f"spool disk: cannot {action} {path}: {exc.strerror or exc}")
 
 
 class SpoolStore:
@@ -81,10 +62,10 @@ class SpoolStore:
         self._live: dict[int, int] = {}  # pending records per segment
         self.fsyncs = 0
         self.held: set[int] = set()  # damaged segments not yet set aside: never deleted
-        self._active: IO[bytes] | None = None
+        self._active: AppendOnly | None = None
         self._active_segment = 0
-        self._active_size = self._active_rows = 0
-        self._ledger: IO[bytes] | None = None
+        self._active_rows = 0
+        self._ledger: AppendOnly | None = None
         self._unwritten: list[str] = []  # ledger lines a failed write still owes
         self._dirty = True
         self.ledger = read_ledger(self.directory)
@@ -154,18 +135,16 @@ class SpoolStore:
 
     def append(self, records: list[bytes]) -> list[Record]:
         """Write encoded records with one fsync (group commit): durable once this returns."""
-        if self._active is None or self._active_size >= self._segment_bytes:
+        if self._active is None or self._active.size >= self._segment_bytes:
             self._roll()
         assert self._active is not None
-        offset, path = self._active_size, self._segment_path(self._active_segment)
         try:
-            self._active.write(b"".join(records))
-            self._active.flush()
-            os.fsync(self._active.fileno())
-            self.fsyncs += 1
+            offset = self._active.append(b"".join(records), sync=True)
         except OSError as exc:
-            self._undo(offset)
-            raise _disk_error("write", path, exc) from None
+            if self._active.torn:  # its tail was never acknowledged; the next start says so
+                self._close_active()
+            raise disk_error("write", self._active_path(), exc) from None
+        self.fsyncs += 1
         written = []
         for record_bytes in records:
             record = parse_record(record_bytes, 0, self._active_segment)
@@ -174,14 +153,16 @@ class SpoolStore:
             offset += record.size
             self._add(record)
             written.append(record)
-        self._active_size = offset
         self._active_rows += sum(r.rows for r in written)
         # Not fsync'd: it never runs ahead of the data (fsync'd above), a SIGKILL keeps it, and
         # the next fsync of the ledger takes it along. Damage is measured against it.
         self._size_line(self._active_segment, offset, self._active_rows, sync=False)
         return written
 
-    def _segment_path(self, segment: int) -> Path:
+    def _active_path(self) -> Path:
+        return self._path(self._active_segment)
+
+    def _path(self, segment: int) -> Path:
         return self.directory / segment_name(segment)
 
     def _roll(self) -> None:
@@ -189,37 +170,28 @@ class SpoolStore:
         if self._active is not None and not self._live.get(self._active_segment):
             self._dirty = True  # the segment we leave holds nothing pending: delete it
         self._close_active()
-        path = self._segment_path(self._active_segment + 1)
+        path = self.directory / segment_name(self._active_segment + 1)
         try:
-            handle = open(path, "ab")
+            active = AppendOnly(path)
             try:
                 fsync_dir(self.directory)
             except OSError:
-                handle.close()
+                active.close()
                 raise
         except OSError as exc:
-            raise _disk_error("create", path, exc) from None
+            raise disk_error("create", path, exc) from None
         self.fsyncs += 1
-        self._active = handle
+        self._active = active
         self._active_segment += 1  # never append to a segment from before a restart
-        self._active_size = self._active_rows = 0
-
-    def _undo(self, offset: int) -> None:
-        """After a failed write: cut the partial record off, or give up on this segment."""
-        assert self._active is not None
-        try:
-            self._active.truncate(offset)
-            os.fsync(self._active.fileno())
-        except OSError:  # its tail stays torn; it was never acknowledged, and the next
-            self._active_size = offset  # start reads it as an interrupted write
-            self._close_active()
+        self._active_rows = 0
 
     def _close_active(self) -> None:
         if self._active is not None:
+            active, self._active = self._active, None
             with contextlib.suppress(OSError):
-                self._active.close()
-            self._active = None
-            self._size_line(self._active_segment, self._active_size, self._active_rows)
+                active.close()
+            if not active.torn:
+                self._size_line(self._active_segment, active.size, self._active_rows)
 
     def _size_line(self, segment: int, size: int, rows: int, sync: bool = True) -> None:
         self.ledger.sizes[segment] = (size, rows)
@@ -228,40 +200,25 @@ class SpoolStore:
 
     def _write_ledger(self, lines: list[str], *, required: bool, sync: bool = True) -> None:
         """Append lines (and any a failed write still owes); SpoolDiskError only if `required`."""
-        text = "".join(self._unwritten + lines).encode()
         path = self.directory / LEDGER
         try:
             if self._ledger is None:
-                self._ledger = open(path, "ab")
-            before = self._ledger.tell()
-            try:
-                self._ledger.write(text)
-                self._ledger.flush()
-                if sync:
-                    os.fsync(self._ledger.fileno())
-                    self.fsyncs += 1
-            except OSError:
-                self._cut_ledger(before)
-                raise
+                self._ledger = AppendOnly(path)
+            self._ledger.append("".join(self._unwritten + lines).encode(), sync=sync)
         except OSError as exc:
             self._unwritten += lines
+            if self._ledger is not None and self._ledger.torn:  # it ends mid-line: end that
+                self._unwritten.insert(0, "\n")  # line before the next one, and reopen
+                with contextlib.suppress(OSError):
+                    self._ledger.close()
+                self._ledger = None
             if required:
-                raise _disk_error("write", path, exc) from None
+                raise disk_error("write", path, exc) from None
             logger.error("spool: cannot write %s (%s); will retry", path, exc.strerror or exc)
             return
+        self.fsyncs += sync
         self._unwritten = []
         self.ledger.lines += len(lines)
-
-    def _cut_ledger(self, size: int) -> None:
-        """Remove a partly written line, or end it, so the next line is not glued to it."""
-        assert self._ledger is not None
-        try:
-            self._ledger.truncate(size)
-        except OSError:
-            with contextlib.suppress(OSError):
-                self._ledger.close()
-            self._ledger = None
-            self._unwritten.insert(0, "\n")  # the torn fragment becomes a line of its own
 
     # --- the ledger's decisions ------------------------------------------------------------------
 
@@ -288,11 +245,11 @@ class SpoolStore:
     def note_damaged_record(self, record: Record, why: str) -> None:
         """A pending record that no longer reads back whole: set aside, counted, forgotten."""
         logger.error("spool: record at %s offset %d unreadable: %s",
-                     self._segment_path(record.segment), record.offset, why)  # fmt: skip
+                     self._path(record.segment), record.offset, why)  # fmt: skip
         region = Region(record.offset, record.size, record.rows)
         loss = Loss(record.segment, record.rows, record.size, 0, [region])
         recs = [[record.segment, record.offset, record.rows]]
-        self._note_damage(self._segment_path(record.segment), loss, recs)
+        self._note_damage(self._path(record.segment), loss, recs)
         self._forget(record)
 
     def _forget(self, record: Record) -> None:
@@ -311,16 +268,14 @@ class SpoolStore:
         handle: IO[bytes] | None = None
         try:
             for record in records:
-                if handle is None or handle.name != str(self._segment_path(record.segment)):
+                if handle is None or handle.name != str(self._path(record.segment)):
                     if handle is not None:
                         handle.close()
-                    handle = open(self._segment_path(record.segment), "rb")
+                    handle = open(self._path(record.segment), "rb")
                 handle.seek(record.offset)
                 result.append(handle.read(record.size))
         except OSError as exc:
-            raise _disk_error(
-                "read", self._segment_path(records[len(result)].segment), exc
-            ) from None
+            raise disk_error("read", self._path(records[len(result)].segment), exc) from None
         finally:
             if handle is not None:
                 handle.close()
