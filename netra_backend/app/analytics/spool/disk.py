@@ -11,14 +11,13 @@ records (`drop-oldest`: counted as dropped). Files and their format: store.py, r
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from netra_backend.app.analytics.spool.batches import Batch, join, next_group
 from netra_backend.app.analytics.spool.damage import DAMAGED_DIR
 from netra_backend.app.analytics.spool.errors import (
     SpoolDiskError,
@@ -40,38 +39,6 @@ __all__ = ["POLICIES", "Batch", "DiskSpool", "SpoolLockedError", "read_status"]
 logger = logging.getLogger("netra.analytics.spool")
 POLICIES = ("drop-newest", "drop-oldest")
 LOG_INTERVAL_S = 10.0
-
-
-@dataclass
-class Batch:
-    """Rows of one or more records, as columns, sent under one deduplication token."""
-
-    table: str
-    keys: list[str]
-    columns: list[list[Any]]
-    batch_id: str
-
-    @property
-    def rows(self) -> list[dict[str, Any]]:
-        """The rows as dicts (for tests and tools; inserts use the columns)."""
-        return [
-            dict(zip(self.keys, values, strict=True)) for values in zip(*self.columns, strict=True)
-        ]
-
-    def __len__(self) -> int:
-        return len(self.columns[0]) if self.columns else 0
-
-
-def _join(table: str, parts: list[tuple[list[str], list[list[Any]]]], batch_id: str) -> Batch:
-    """One batch from the columns of several records (a name one of them lacks is None there)."""
-    keys = list(dict.fromkeys(key for part_keys, _ in parts for key in part_keys))
-    merged: list[list[Any]] = [[] for _ in keys]
-    for part_keys, columns in parts:
-        count = len(columns[0]) if columns else 0
-        index = {key: i for i, key in enumerate(part_keys)}
-        for position, key in enumerate(keys):
-            merged[position] += columns[index[key]] if key in index else [None] * count
-    return Batch(table, keys, merged, batch_id)
 
 
 class DiskSpool:
@@ -206,18 +173,21 @@ class DiskSpool:
             self._shipping = True
         sent = 0
         try:
-            while (group := self._claim_or_log()) is not None:
+            while (group := self._claim()) is not None:
                 records, batch_id = group
                 batch = self._read(records, batch_id)
                 if batch is not None:
-                    try:
-                        send(batch)
-                    except Exception as exc:
-                        self.last_error = (str(exc) or type(exc).__name__)[:300]
-                        raise
+                    send(batch)
                     sent += len(batch)
                 self._settle(records)
                 self.last_error = None
+        except SpoolDiskError as exc:  # the disk, not ClickHouse: say so, keep every row
+            self.last_error = str(exc)
+            self._log_every("ship", logging.ERROR, "%s; shipping waits for the disk", exc)
+            raise
+        except Exception as exc:
+            self.last_error = (str(exc) or type(exc).__name__)[:300]
+            raise
         finally:
             with self._lock:
                 self._shipping = False
@@ -225,14 +195,6 @@ class DiskSpool:
                 if not self._closed:
                     self._store.compact()
         return sent
-
-    def _claim_or_log(self) -> tuple[list[Record], str] | None:
-        try:
-            return self._claim()
-        except SpoolDiskError as exc:  # the disk, not ClickHouse: say so, keep every row
-            self.last_error = str(exc)
-            self._log_every("ship", logging.ERROR, "%s; shipping waits for the disk", exc)
-            raise
 
     def _claim(self) -> tuple[list[Record], str] | None:
         """The next records to send together, under a token the ledger notes before the insert."""
@@ -245,21 +207,10 @@ class DiskSpool:
                     self._inflight = {r.key for r in group}
                     return group, batch_id
                 store.ledger.intent = None
-            group, rows = [], 0
-            for record in store.pending.values():
-                if group and (
-                    record.external or group[0].external or record.table != group[0].table
-                    or rows + record.rows > self._ship_rows
-                ):  # fmt: skip
-                    break
-                group.append(record)
-                rows += record.rows
-            if not group:
+            found = next_group(store.pending.values(), self._ship_rows)
+            if found is None:
                 return None
-            batch_id = group[0].batch_id
-            if len(group) > 1:
-                ids = "|".join(r.batch_id for r in group).encode()
-                batch_id = f"g-{hashlib.sha256(ids).hexdigest()[:32]}"
+            group, batch_id = found
             store.note_intent(group, batch_id)
             self._inflight = {r.key for r in group}
             return group, batch_id
@@ -267,12 +218,7 @@ class DiskSpool:
     def _read(self, records: list[Record], batch_id: str) -> Batch | None:
         """The group's rows; a record that no longer reads back whole is set aside and counted."""
         with self._lock:
-            try:
-                data = self._store.read(records)
-            except SpoolDiskError as exc:
-                self.last_error = str(exc)
-                self._log_every("read", logging.ERROR, "%s; shipping waits for the disk", exc)
-                raise
+            data = self._store.read(records)
         parts, damaged = [], []
         for record, record_bytes in zip(records, data, strict=True):
             try:
@@ -283,7 +229,7 @@ class DiskSpool:
             with self._lock:
                 for record, why in damaged:
                     self._store.note_damaged_record(record, why)
-        return _join(records[0].table, parts, batch_id) if parts else None
+        return join(records[0].table, parts, batch_id) if parts else None
 
     def _settle(self, records: list[Record]) -> None:
         with self._lock:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import IO, Any
 
-from netra_backend.app.analytics.spool.errors import SpoolDiskError
-from netra_backend.app.analytics.spool.records import fsync_dir
+from netra_backend.app.analytics.spool.errors import SpoolDiskError, SpoolLockedError
+from netra_backend.app.analytics.spool.records import fsync_dir, lock_exclusively
 
 
 def disk_error(action: str, path: Path, exc: OSError) -> SpoolDiskError:
@@ -68,3 +69,40 @@ def write_atomically(path: Path, text: str) -> None:
         tmp.unlink(missing_ok=True)
         raise
     fsync_dir(path.parent)
+
+
+def lock_directory(directory: Path) -> IO[Any]:
+    """Take the spool directory's lock (`spool.lock`, held while the handle is open)."""
+    handle = open(directory / "spool.lock", "a+")
+    try:
+        lock_exclusively(handle)
+    except OSError:
+        handle.close()
+        raise SpoolLockedError(
+            f"spool directory {directory} is in use by another process; "
+            "each backend replica needs its own spool directory"
+        ) from None
+    return handle
+
+
+def read_spans(spans: list[tuple[Path, int, int]]) -> list[bytes]:
+    """The bytes at each (path, offset, size), opening a file once for consecutive spans in it;
+    SpoolDiskError names the file that could not be read."""
+    result: list[bytes] = []
+    handle: IO[bytes] | None = None
+    path: Path | None = None
+    try:
+        for path, offset, size in spans:
+            if handle is None or handle.name != str(path):
+                if handle is not None:
+                    handle.close()
+                handle = open(path, "rb")
+            handle.seek(offset)
+            result.append(handle.read(size))
+    except OSError as exc:
+        assert path is not None
+        raise disk_error("read", path, exc) from None
+    finally:
+        if handle is not None:
+            handle.close()
+    return result

@@ -15,17 +15,21 @@ import json
 import logging
 import threading
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from netra_backend.app.analytics.spool.damage import Loss, assess, set_aside, unnoted
-from netra_backend.app.analytics.spool.errors import SpoolLockedError
-from netra_backend.app.analytics.spool.files import AppendOnly, disk_error, write_atomically
+from netra_backend.app.analytics.spool.files import (
+    AppendOnly,
+    disk_error,
+    lock_directory,
+    read_spans,
+    write_atomically,
+)
 from netra_backend.app.analytics.spool.ledger import LEDGER, Key, compacted, line, read_ledger
 from netra_backend.app.analytics.spool.records import (
     Record,
     Region,
     fsync_dir,
-    lock_exclusively,
     parse_record,
     scan_segment,
 )
@@ -48,15 +52,7 @@ class SpoolStore:
         self.lock = threading.RLock()
         self._segment_bytes = segment_bytes
         self.directory.mkdir(parents=True, exist_ok=True)
-        self._lock_handle = open(self.directory / "spool.lock", "a+")
-        try:
-            lock_exclusively(self._lock_handle)
-        except OSError:
-            self._lock_handle.close()
-            raise SpoolLockedError(
-                f"spool directory {self.directory} is in use by another process; "
-                "each backend replica needs its own spool directory"
-            ) from None
+        self._lock_handle = lock_directory(self.directory)
         self.pending: dict[Key, Record] = {}  # insertion order = oldest first
         self.pending_rows = self.pending_bytes = 0  # kept in step with `pending`
         self._live: dict[int, int] = {}  # pending records per segment
@@ -263,23 +259,8 @@ class SpoolStore:
                 self._dirty = True  # a whole segment is consumed: compaction can delete it
 
     def read(self, records: list[Record]) -> list[bytes]:
-        """The bytes of pending records (one open per segment)."""
-        result: list[bytes] = []
-        handle: IO[bytes] | None = None
-        try:
-            for record in records:
-                if handle is None or handle.name != str(self._path(record.segment)):
-                    if handle is not None:
-                        handle.close()
-                    handle = open(self._path(record.segment), "rb")
-                handle.seek(record.offset)
-                result.append(handle.read(record.size))
-        except OSError as exc:
-            raise disk_error("read", self._path(records[len(result)].segment), exc) from None
-        finally:
-            if handle is not None:
-                handle.close()
-        return result
+        """The bytes of pending records (SpoolDiskError names the file that failed)."""
+        return read_spans([(self._path(r.segment), r.offset, r.size) for r in records])
 
     def compact(self) -> None:
         """Delete fully consumed segments, then rewrite the ledger with what still matters."""
