@@ -153,6 +153,8 @@ class SpoolStore:
         # Not fsync'd: it never runs ahead of the data (fsync'd above), a SIGKILL keeps it, and
         # the next fsync of the ledger takes it along. Damage is measured against it.
         self._size_line(self._active_segment, offset, self._active_rows, sync=False)
+        if self.ledger.lines > COMPACT_LINES:  # long outages must not grow the ledger forever
+            self.compact()
         return written
 
     def _active_path(self) -> Path:
