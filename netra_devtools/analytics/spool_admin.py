@@ -91,6 +91,8 @@ def _replay_here(spool: Any, clickhouse_url: str | None) -> dict[str, Any]:
     settings = load_settings(clickhouse_url=clickhouse_url)  # validates the URL (SettingsError)
     config = ClickHouseConfig.from_settings(settings)
     assert config is not None
+    from netra_backend.app.analytics.spool.errors import SpoolError
+
     error = None
     try:
         client = config.build_client()
@@ -99,6 +101,8 @@ def _replay_here(spool: Any, clickhouse_url: str | None) -> dict[str, Any]:
             spool.ship(functools.partial(insert_batch, client, database=config.database))
         finally:
             client.close()
+    except SpoolError as exc:  # the disk (full, failing): say so, not ClickHouse
+        raise SpoolAdminError(str(exc)) from None
     except Exception as exc:  # ClickHouse went away (or never answered): what is left waits
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         error = f"ClickHouse at {config.address}: {mask_secrets(first, settings.secrets())}"

@@ -21,6 +21,12 @@ from hypothesis import strategies as st
 from netra_backend.app.analytics.spool.disk import Batch, DiskSpool, read_status
 from netra_backend.app.analytics.spool.records import decode_columns, scan_segment
 from netra_devtools.analytics.cli import main as analytics_cli
+from tests.integration.test_analytics_end_to_end import (
+    _spool_check,
+    _wait_stored,
+    backend_factory,  # noqa: F401 - the fixture
+)
+from tests.integration.test_clickhouse_service import connect
 
 pytestmark = pytest.mark.integration
 BATCHES = 24
@@ -139,3 +145,36 @@ def test_damage_costs_only_the_damaged_records_and_is_reported_and_kept(
     with DiskSpool(directory) as reopened:  # counted once, and for good
         assert reopened.status()["damaged_rows"] == len(lost)
     assert read_status(directory)["damaged_rows"] == len(lost)
+
+
+def test_backend_on_a_damaged_spool_ships_the_rest_and_health_reports_the_loss(
+    backend_factory: Any,  # noqa: F811 - the fixture imported above
+    clickhouse_server: Any,
+    tmp_path: Path,
+) -> None:
+    directory = tmp_path / "spool" / "r1"
+    with DiskSpool(directory) as spool:
+        for batch in range(10):
+            spool.spool("events", [{"event_id": f"d{batch}-{i}", "event_type": "damaged",
+                                    "properties": "{}", "timestamp": 0} for i in range(7)])  # fmt: skip
+    layout = Layout(directory)
+    name, start, end, lost = layout.records[4]
+    data = bytearray(layout.files[name])
+    data[(start + end) // 2] ^= 0x5A  # one byte in the middle of the fifth batch
+    (directory / name).write_bytes(bytes(data))
+
+    backend = backend_factory(CLICKHOUSE_URL=clickhouse_server.url)
+    assert _wait_stored(clickhouse_server.url, "damaged", 63) == (63, 63)  # 9 intact batches
+    check = _spool_check(backend)
+    assert check["status"] == "warn" and check["damagedRows"] == 7 and check["observedValue"] == 0
+    copy = str(directory / "damaged" / name)
+    assert "7 rows" in check["output"] and str(directory / "damaged") in check["output"]
+    assert check["damagedCopies"] == [copy]
+    assert "DAMAGE: 7 rows" in backend.log_text() and name in backend.log_text()
+    client = connect(clickhouse_server.url)
+    try:
+        found = client.query("SELECT count() FROM events WHERE event_id IN {ids:Array(String)}",
+                             parameters={"ids": lost}).result_rows[0][0]  # fmt: skip
+    finally:
+        client.close()
+    assert found == 0

@@ -48,7 +48,7 @@ class SpoolStore:
     """Pending records (oldest first), the ledger's state, and the open files (see module doc)."""
 
     def __init__(self, directory: Path | str, segment_bytes: int = SEGMENT_BYTES) -> None:
-        self.directory = Path(directory)
+        self.directory = Path(directory).absolute()  # the engine (chdb) may change the cwd
         self.lock = threading.RLock()
         self._segment_bytes = segment_bytes
         self.directory.mkdir(parents=True, exist_ok=True)
