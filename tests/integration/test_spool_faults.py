@@ -65,3 +65,34 @@ def test_full_disk_refuses_the_batch_and_later_rows_still_ship(tmp_path: Path) -
     status = result["status"]
     assert status["dropped_rows"] == 0 and status["damaged_bytes"] == 0
     assert "new events get 503" in done.stderr
+
+
+DRAIN_CHILD = """
+import resource, signal, sys
+from pathlib import Path
+from netra_devtools.analytics.cli import main
+
+ledger = Path(sys.argv[1]) / "r1" / "ledger.jsonl"
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (ledger.stat().st_size, resource.RLIM_INFINITY))
+sys.exit(main(["spool", "--drain", "--dir", sys.argv[1], "--url", sys.argv[2]]))
+"""
+
+
+def test_drain_on_a_failing_disk_names_the_disk_not_clickhouse(
+    tmp_path: Path, clickhouse_url: str
+) -> None:
+    from netra_backend.app.analytics.spool.disk import DiskSpool
+
+    with DiskSpool(tmp_path / "spool" / "r1") as spool:
+        spool.spool("events", [{"event_id": f"f{i}", "event_type": "full"} for i in range(5)])
+    done = subprocess.run(
+        [sys.executable, "-c", DRAIN_CHILD, str(tmp_path / "spool"), clickhouse_url],
+        capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[2],
+    )  # fmt: skip
+    error = done.stderr.strip().splitlines()[-1]
+    assert done.returncode == 1, done.stderr
+    assert error.startswith("error: spool disk: cannot write ") and "File too large" in error
+    assert str(tmp_path / "spool" / "r1" / "ledger.jsonl") in error and "ClickHouse" not in error
+    with DiskSpool(tmp_path / "spool" / "r1") as spool:  # nothing was lost on the way
+        assert spool.status()["pending_rows"] == 5

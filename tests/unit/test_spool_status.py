@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import time
 from concurrent.futures import Future
 from functools import partial
 from pathlib import Path
@@ -79,6 +80,28 @@ def test_unusable_directory_refuses_events_and_health_says_why(tmp_path: Path) -
         check = spool_check_from(client.spool_status())
         assert check["status"] == "warn" and check["durable"] is False
         assert "503" in check["output"] and "NETRA_REPLICA_ID" in check["output"]
+    finally:
+        client.close(timeout=2)
+
+
+def test_spool_held_by_another_process_is_opened_once_it_is_released(tmp_path: Path) -> None:
+    holder = DiskSpool(tmp_path)  # a replica with the same id still holds the directory
+    client = AnalyticsClient(
+        ClickHouseConfig(URL, 0.2, 0.2),
+        open_spool=lambda: DiskSpool(tmp_path),
+        backoff_base_s=0.05,
+        reopen_spool_s=0.1,
+    )
+    client.start()
+    try:
+        assert "in use by another process" in str(_refusal(client.submit("events", _rows(1))))
+        holder.close()
+        deadline = time.monotonic() + 10
+        while client.spool is None:
+            assert time.monotonic() < deadline, client.spool_status()
+            time.sleep(0.05)
+        assert client.submit("events", _rows(2)).result(timeout=10) is None
+        assert client.spool_status()["durable"] and client.spool_status()["pending_rows"] == 2
     finally:
         client.close(timeout=2)
 

@@ -12,6 +12,7 @@ is logged, counted, and the loop goes on. A request never touches the network.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -68,8 +69,10 @@ class AnalyticsClient:
         probe_interval_s: float = 2.0,
         backoff_base_s: float = 0.5,
         backoff_max_s: float = 30.0,
+        reopen_spool_s: float = SPOOL_REOPEN_S,
     ) -> None:
         self.config = config
+        self.reopen_spool_s = reopen_spool_s
         self.probe_interval_s = probe_interval_s
         self.link = ClickHouseLink(config, backoff_base_s, backoff_max_s)
         self._open_spool = open_spool
@@ -119,7 +122,7 @@ class AnalyticsClient:
             return _resolved()
         committer = self._committer
         if committer is None:
-            return _resolved(AnalyticsRefused(self._spool_problem, int(SPOOL_REOPEN_S)))
+            return _resolved(AnalyticsRefused(self._spool_problem, math.ceil(self.reopen_spool_s)))
         keys, columns = table_columns(table, rows)
         return committer.submit(encode_record(table, keys, columns))
 
@@ -151,7 +154,7 @@ class AnalyticsClient:
         """Open the spool (at start, and again every few seconds while it is unusable)."""
         if self.spool is not None or self._open_spool is None:
             return
-        if self._spool_tried and time.monotonic() - self._spool_tried < SPOOL_REOPEN_S:
+        if self._spool_tried and time.monotonic() - self._spool_tried < self.reopen_spool_s:
             return
         self._spool_tried = time.monotonic()
         try:
