@@ -8,10 +8,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Dependencies first, so code edits do not reinstall them.
-COPY pyproject.toml README.md ./
+# Dependencies first, so code edits do not reinstall them. The build copies the project files
+# the wheel ships (netra_devtools/paths.py PACKAGED_FILES) with tools/build_package_data.py.
+COPY pyproject.toml README.md alembic.ini docker-compose.dev.yml ./
+COPY SPEC SPEC
+COPY tools/build_package_data.py tools/build_package_data.py
 COPY netra_backend/__init__.py netra_backend/__init__.py
-COPY netra_devtools/__init__.py netra_devtools/__init__.py
+COPY netra_devtools/__init__.py netra_devtools/paths.py netra_devtools/
 RUN python -m pip install .
 
 COPY . .

@@ -106,13 +106,14 @@ def workflows(session: nox.Session) -> None:
 
 @nox.session
 def learnings(session: nox.Session) -> None:
-    """SPEC/learnings: XSD, ids, signatures vs examples/near-misses, references, docs up to date."""
+    """SPEC/learnings: XSD, ids, examples, references, docs, held-out recall >= 90 %, clean logs."""
     _install(session)
     session.run("python", "-m", "netra_devtools.learnings", *session.posargs)
     _pytest(
         session,
         "tests/unit/test_learnings.py",
         "tests/unit/test_learnings_loader.py",
+        "tests/unit/test_learnings_corpus.py",
         coverage=False,
     )
 
@@ -126,7 +127,8 @@ def bench(session: nox.Session) -> None:
 
 @nox.session
 def migrations(session: nox.Session) -> None:
-    """Migration scenarios on throwaway PostgreSQL: reruns, partial states, 8 runners, SIGKILL."""
+    """Migration scenarios on throwaway PostgreSQL: partial states, repairs, 8 runners, SIGKILL."""
     _install(session)
     scenarios = sorted(str(p) for p in Path("tests/integration").glob("test_migrations*.py"))
-    _pytest(session, "tests/unit/test_migration_rules.py", *scenarios, coverage=False)
+    doctor = "tests/integration/test_doctor_repair.py"  # its verdicts on drift, and its fix
+    _pytest(session, "tests/unit/test_migration_rules.py", *scenarios, doctor, coverage=False)

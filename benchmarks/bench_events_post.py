@@ -29,6 +29,7 @@ from typing import Any
 import httpx
 
 from benchmarks._http_load import load
+from benchmarks._timing import Goal, at_least_x, at_most_x, row
 from netra_devtools.paths import REPO_ROOT
 from netra_devtools.services import faults, postgres
 from netra_devtools.services.backend import BackendProcess, start_backend
@@ -140,13 +141,6 @@ def _cpu_seconds(backend: BackendProcess) -> float:
     return float(times.user + times.system)
 
 
-def _row(measurement: str, ours: float, anchor: float | None, unit: str, goal: str, met: bool
-         ) -> dict[str, Any]:  # fmt: skip
-    return {"measurement": measurement, "ours": round(ours, 3),
-            "anchor": None if anchor is None else round(anchor, 3), "unit": unit, "goal": goal,
-            "met": met, "command": COMMAND}  # fmt: skip
-
-
 def run() -> list[dict[str, Any]]:
     """Rows for docs/benchmarks.md: ours = this tree, anchor = BEFORE, same run."""
     work = Path(tempfile.mkdtemp(prefix="netra-bench-post-"))
@@ -185,22 +179,23 @@ def run() -> list[dict[str, Any]]:
         what = (
             f"POST /api/events ({EVENTS_PER_REQUEST} events), {CLIENTS} clients, ClickHouse {state}"
         )
-        rows.append(_row(f"{what}: acknowledged requests/s (anchor: {BEFORE}, 202 from memory)",
-                         ours["rate"], anchor["rate"], "req/s", f">= {THROUGHPUT_GOAL}x anchor",
-                         ours["rate"] >= THROUGHPUT_GOAL * anchor["rate"]))  # fmt: skip
-        rows.append(_row(f"{what}: p99 latency (anchor: {BEFORE})", ours["p99"], anchor["p99"],
-                         "ms", f"<= {P99_GOAL}x anchor", ours["p99"] <= P99_GOAL * anchor["p99"]))  # fmt: skip
-        rows.append(_row(f"{what}: backend CPU per acknowledged request (all its threads, "
-                         "shipping included; noise-proof where wall times are not)",
-                         ours["cpu"], anchor["cpu"], "ms", "information", True))  # fmt: skip
-        rows.append(_row(f"{what}: fsyncs per acknowledged batch (group commit; the anchor "
-                         "acknowledged before any fsync)", ours["fsyncs_per_batch"], None,
-                         "fsyncs/batch", "> 0: durable before 202",
-                         ours["fsyncs_per_batch"] > 0))  # fmt: skip
+        figures: list[tuple[str, str, str, Goal | None]] = [
+            ("rate", f"acknowledged requests/s (anchor: {BEFORE}, 202 from memory)", "req/s",
+             at_least_x(THROUGHPUT_GOAL)),
+            ("p99", f"p99 latency (anchor: {BEFORE})", "ms", at_most_x(P99_GOAL)),
+            ("cpu", "backend CPU per acknowledged request (all its threads, work deferred past "
+             "the 202 included)", "ms", None),
+        ]  # fmt: skip
+        for key, text, unit, goal in figures:
+            rows.append(row(f"{what}: {text}", round(ours[key], 3), round(anchor[key], 3), unit,
+                            goal, COMMAND))  # fmt: skip
+        rows.append(row(f"{what}: fsyncs per acknowledged batch (group commit; the anchor "
+                        "acknowledged before any fsync)", round(ours["fsyncs_per_batch"], 3),
+                        None, "fsyncs/batch", None, COMMAND))  # fmt: skip
     return rows
 
 
 if __name__ == "__main__":
-    for row in run():
-        print(json.dumps(row))
+    for line in run():
+        print(json.dumps(line, default=str))
     sys.exit(0)

@@ -1,4 +1,4 @@
-"""Migration timings on a throwaway cluster: rerun at head vs `alembic current`, clean, 8 at once.
+"""Migration timings on a throwaway cluster: rerun and repair at head vs `alembic current`, 8 at once.
 
 $ python -m benchmarks.bench_migrations
 {"measurement": "alembic upgrade head, already at head", "ours": 0.71, "anchor": 0.70, ...}
@@ -16,8 +16,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from benchmarks._timing import Goal, at_most_x, equal, row
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ALEMBIC = [sys.executable, "-m", "alembic", "-c", str(REPO_ROOT / "alembic.ini")]
+REPAIR = [sys.executable, "-m", "netra_devtools.migrate", "--repair"]
 REPEATS = 7
 RUNNERS = 8
 
@@ -26,11 +29,11 @@ def _env(url: str) -> dict[str, str]:
     return {**os.environ, "DATABASE_URL": url}
 
 
-def _timed(url: str, *args: str) -> float:
-    """Wall time of one `alembic ARGS` process; fails loudly if it fails."""
+def _timed(url: str, *args: str, command: tuple[str, ...] = tuple(ALEMBIC)) -> float:
+    """Wall time of one `alembic ARGS` (or `command ARGS`) process; fails loudly if it fails."""
     started = time.perf_counter()
     subprocess.run(
-        [*ALEMBIC, *args],
+        [*command, *args],
         cwd=REPO_ROOT,
         env=_env(url),
         capture_output=True,
@@ -57,18 +60,8 @@ def _eight_at_once(url: str, *args: str) -> tuple[float, bool]:
     return time.perf_counter() - started, codes == [0] * RUNNERS
 
 
-def _row(
-    measurement: str, ours: float, anchor: float, goal: str, met: bool, command: str
-) -> dict[str, Any]:
-    return {
-        "measurement": measurement,
-        "ours": round(ours, 3),
-        "anchor": round(anchor, 3),
-        "unit": "s",
-        "goal": goal,
-        "met": met,
-        "command": command,
-    }
+def _row(measurement: str, ours: float, anchor: float, goal: Goal | None, command: str) -> Any:
+    return row(measurement, round(ours, 3), round(anchor, 3), "s", goal, command)
 
 
 def run() -> list[dict[str, Any]]:
@@ -84,17 +77,18 @@ def run() -> list[dict[str, Any]]:
 
         at_head = fresh()
         _timed(at_head, "upgrade", "head")
-        current, rerun = [], []
-        for _ in range(REPEATS):  # interleaved, so drift in machine load hits both alike
+        current, rerun, repair = [], [], []
+        for _ in range(REPEATS):  # interleaved, so drift in machine load hits all alike
             current.append(_timed(at_head, "current"))
             rerun.append(_timed(at_head, "upgrade", "head"))
+            repair.append(_timed(at_head, command=tuple(REPAIR)))
         clean = [_timed(fresh(), "upgrade", "head") for _ in range(5)]
-        eight, eight_current, all_ok = [], [], True
+        eight, eight_current, all_ok = [], [], 0
         for _ in range(3):
             url = fresh()
             elapsed, ok = _eight_at_once(url, "upgrade", "head")
             eight.append(elapsed)
-            all_ok = all_ok and ok and current_version(url) != "base"
+            all_ok += ok and current_version(url) != "base"
             eight_current.append(_eight_at_once(url, "current")[0])
     finally:
         cluster.destroy()
@@ -104,16 +98,22 @@ def run() -> list[dict[str, Any]]:
             "alembic upgrade head, already at head (anchor: alembic current, same DB)",
             med(rerun),
             med(current),
-            "<= 1.5x anchor",
-            med(rerun) <= 1.5 * med(current),
+            at_most_x(1.5),
             "DATABASE_URL=... alembic upgrade head  vs  alembic current",
+        ),
+        _row(
+            "invoke migrate --repair at head, nothing to repair (anchor: alembic current, same DB)",
+            med(repair),
+            med(current),
+            "<= 1.5x anchor",
+            med(repair) <= 1.5 * med(current),
+            "DATABASE_URL=... python -m netra_devtools.migrate --repair  vs  alembic current",
         ),
         _row(
             "clean upgrade, empty DB -> head (anchor: alembic current)",
             med(clean),
             med(current),
-            "recorded",
-            True,
+            None,
             "DATABASE_URL=<empty db> alembic upgrade head",
         ),
         _row(
@@ -121,13 +121,20 @@ def run() -> list[dict[str, Any]]:
             f" (anchor: {RUNNERS} x alembic current at once)",
             med(eight),
             med(eight_current),
-            f"recorded; all {RUNNERS} exit 0",
+            None,
+            f"{RUNNERS} x `alembic upgrade head` started together",
+        ),
+        row(
+            f"rounds in which all {RUNNERS} runners exited 0 and the DB reached head",
             all_ok,
+            3,
+            "rounds",
+            equal("all of them"),
             f"{RUNNERS} x `alembic upgrade head` started together",
         ),
     ]
 
 
 if __name__ == "__main__":
-    for row in run():
-        print(json.dumps(row))
+    for measured in run():
+        print(json.dumps(measured, default=str))

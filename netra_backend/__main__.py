@@ -13,37 +13,31 @@ Host and port default to NETRA_HOST / NETRA_PORT (127.0.0.1:8000).
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Sequence
 
-from netra_backend.cli import (
-    ProblemFound,
-    UsageError,
-    ip_address,
-    make_parser,
-    port_number,
-    run_cli,
-)
+from netra_backend.cli import ArgumentParser, ip_address, make_parser, port_number, run_cli
+from netra_backend.logging_setup import configure_logging
 
 APP = "netra_backend.app.main:app"
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def _work(argv: Sequence[str] | None) -> int:
-    from netra_backend.app.config import SettingsError, load_settings
-
+def build_parser() -> ArgumentParser:
+    """The backend's options."""
     parser = make_parser(__doc__, prog="python -m netra_backend")
     parser.add_argument("--host", type=ip_address, help="address to listen on (NETRA_HOST)")
     parser.add_argument("--port", type=port_number, help="port to listen on (NETRA_PORT)")
     parser.add_argument("--reload", action="store_true", help="restart on code changes (dev)")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
-    args = parser.parse_args(argv)
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        raise UsageError(str(exc)) from None
-    logging.basicConfig(level=args.log_level.upper(), format=LOG_FORMAT, stream=sys.stderr)
+    return parser
+
+
+def _work(argv: Sequence[str] | None) -> int:
+    from netra_backend.app.config import load_settings
+
+    args = build_parser().parse_args(argv)
+    settings = load_settings()  # SettingsError: bad input, exit 2
+    configure_logging(args.log_level.upper())
     check_database(settings)
 
     import os
@@ -66,14 +60,12 @@ def _work(argv: Sequence[str] | None) -> int:
 
 
 def check_database(settings: object) -> None:
-    """Bounded retries against DATABASE_URL; ProblemFound with one line when it stays away."""
-    from netra_backend.app.db.database_manager import DatabaseManager, DatabaseUnavailable
+    """Bounded retries against DATABASE_URL; DatabaseUnavailable (one line) when it stays away."""
+    from netra_backend.app.db.database_manager import DatabaseManager
 
     db = DatabaseManager(settings)  # type: ignore[arg-type]
     try:
         db.wait_until_connected()
-    except DatabaseUnavailable as exc:
-        raise ProblemFound(str(exc)) from None
     finally:
         db.dispose()
 

@@ -17,10 +17,12 @@ from netra_backend.cli import (
     ArgumentParser,
     ProblemFound,
     UsageError,
+    directory_path,
     error,
     ip_address,
     make_parser,
     port_number,
+    regular_file,
     run_cli,
 )
 
@@ -33,10 +35,12 @@ __all__ = [
     "add_command",
     "ProblemFound",
     "UsageError",
+    "directory_path",
     "error",
     "ip_address",
     "make_parser",
     "port_number",
+    "regular_file",
     "run_cli",
 ]
 

@@ -1,8 +1,10 @@
-"""Fixtures for real services: PostgreSQL, a Docker engine, and (later) ClickHouse.
+"""Fixtures for real services (PostgreSQL, a Docker engine, ClickHouse) and the suite's markers.
 
 `NETRA_TEST_DATABASE_URL` / `NETRA_TEST_CLICKHOUSE_URL` / `DOCKER_HOST` point the tests at
 external services; otherwise throwaway ones are started. A missing service skips the test with
-the reason, except under `NETRA_REQUIRE_SERVICES=1`, where it fails.
+the reason, except under `NETRA_REQUIRE_SERVICES=1`, where it fails (tests/support/skips.py).
+Markers come from directories (tests/support/markers.py). Helpers the tests share live in
+tests/support/, not here.
 """
 
 from __future__ import annotations
@@ -16,15 +18,27 @@ from typing import Any
 
 import pytest
 
+from tests.support.markers import MARKERS, markers_for
+from tests.support.skips import service_missing
+
+__all__ = ["REPO_ROOT", "service_missing"]  # tests import these from here too
+
 DATA_DIR = Path(__file__).parent / "data"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-def service_missing(reason: str) -> None:
-    """Skip for a missing service, or fail when services are required."""
-    if os.environ.get("NETRA_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"required service missing (NETRA_REQUIRE_SERVICES=1): {reason}", pytrace=False)
-    pytest.skip(reason)
+def pytest_configure(config: pytest.Config) -> None:
+    """Declare the suite's markers (tests/support/markers.py), the one list of them."""
+    for name, description in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {description}")
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects anything
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test by its directory (and `docker` by the engine fixture it requests)."""
+    for item in items:
+        for name in markers_for(item.path, getattr(item, "fixturenames", ())):
+            item.add_marker(name)
 
 
 @pytest.fixture(scope="session")
@@ -229,3 +243,31 @@ def clickhouse_server() -> Iterator[Any]:
         yield server
     finally:
         _destroy_embedded_clickhouse(server)
+
+
+# --- the shared cache (root handing PostgreSQL to an unprivileged user) ---------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_shared_cache() -> Iterator[Path | None]:
+    """A shared cache of this session's own, removed at its end (as root on POSIX only).
+
+    As root, clusters whose directory the unprivileged user cannot reach (pytest's 0700 tmp
+    dirs, a clone in `mktemp -d`) live in the shared cache; the tests' copies go away with them.
+    """
+    import shutil
+    import tempfile
+
+    from netra_devtools.compat import is_root
+
+    if not is_root() or os.environ.get("NETRA_SHARED_CACHE"):
+        yield None
+        return
+    cache = Path(tempfile.mkdtemp(prefix="netra-test-cache-", dir="/var/tmp"))
+    cache.chmod(0o755)
+    os.environ["NETRA_SHARED_CACHE"] = str(cache)
+    try:
+        yield cache
+    finally:
+        os.environ.pop("NETRA_SHARED_CACHE", None)
+        shutil.rmtree(cache, ignore_errors=True)

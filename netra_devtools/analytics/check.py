@@ -26,6 +26,7 @@ from netra_devtools.analytics.scenario import (
     Services,
     wait,
 )
+from netra_devtools.errors import BadInput
 from netra_devtools.services.switch import LoopbackSwitch
 
 __all__ = ["SCENARIOS", "CheckError", "ScenarioResult", "check", "run_scenario", "validate_url"]
@@ -86,7 +87,7 @@ def run_scenario(services: Services, scenario: str) -> ScenarioResult:
                 stored = run.wait_stored(run.sent - spool["droppedRows"])
             note = "backend SIGKILLed with rows spooled; the restarted backend replayed them"
         else:
-            raise ValueError(f"unknown scenario {scenario!r}")
+            raise BadInput(f"unknown scenario {scenario!r}")
         return ScenarioResult(scenario, ready, status, run.sent, stored,
                               int(spool["observedValue"]), int(spool["droppedRows"]), note,
                               run.refused)  # fmt: skip
@@ -112,17 +113,17 @@ def _switched(clickhouse_url: str) -> Iterator[tuple[LoopbackSwitch, str]]:
 
 
 def validate_url(url: str, name: str) -> str:
-    """`url` checked like the backend checks it; ValueError with one masked line if malformed."""
+    """`url` checked like the backend checks it; BadInput with one masked line if malformed."""
     from netra_backend.app.config import SettingsError, load_settings
 
     key = "clickhouse_url" if name == "--url" else "database_url"
     try:
         settings = load_settings(**{key: url})
     except SettingsError as exc:
-        raise ValueError(f"{name}: {str(exc).split(': ', 1)[-1]}") from None
+        raise BadInput(f"{name}: {str(exc).split(': ', 1)[-1]}") from None
     checked = settings.clickhouse_url if name == "--url" else settings.database_url
     if name == "--url" and not url.startswith(("http://", "https://")):
-        raise ValueError("--url: a ClickHouse server's http(s):// URL is needed here")
+        raise BadInput("--url: a ClickHouse server's http(s):// URL is needed here")
     return str(checked)
 
 

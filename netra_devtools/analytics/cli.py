@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from netra_devtools.cli import (
     UsageError,
     add_command,
     add_commands,
+    directory_path,
     make_parser,
     run_cli,
 )
@@ -72,7 +73,9 @@ def build_parser() -> ArgumentParser:
     action.add_argument("--discard", action="store_true", help="delete pending rows")
     spool.add_argument("--yes", action="store_true", help="discard without asking")
     spool.add_argument("--json", action="store_true", help="print one JSON object")
-    spool.add_argument("--dir", type=Path, help="spool directory (or parent of replica dirs)")
+    spool.add_argument(
+        "--dir", type=directory_path, help="spool directory (or parent of replica dirs)"
+    )
     spool.add_argument("--url", help="ClickHouse URL to drain into (default CLICKHOUSE_URL)")
     spool.add_argument("--timeout", type=float, default=30.0, help="seconds a drain may take")
     check = add_command(commands, "check", summary="ClickHouse failure scenarios", doc=CHECK_DOC)
@@ -97,16 +100,40 @@ def _confirm(args: Any, status: dict[str, Any]) -> None:
         raise ProblemFound("not discarded")
 
 
+def _spool_source(args: Any) -> tuple[str, Callable[[], dict[str, Any]], Callable[[str], Any]]:
+    """Where the spool is, how to read it and how to act on it: this machine's directory, or in
+    compose mode the backend containers (docker exec; their admin endpoints answer loopback)."""
+    from netra_devtools.analytics import spool_admin
+    from netra_devtools.state import load_state
+
+    state = load_state()
+    if args.dir is None and state.get("mode") == "compose":
+        from netra_devtools.analytics import compose_spool
+
+        return (
+            "the backend containers",
+            lambda: compose_spool.compose_status(state),
+            lambda action: compose_spool.compose_act(state, action, args.timeout),
+        )
+    directory = args.dir or spool_admin.default_directory()
+    clickhouse_url = args.url or os.environ.get("CLICKHOUSE_URL")
+    return (
+        str(directory),
+        lambda: spool_admin.status(directory),
+        lambda action: spool_admin.act(
+            directory, action, clickhouse_url=clickhouse_url, timeout=args.timeout
+        ),
+    )
+
+
 def _spool(args: Any) -> int:
     from netra_devtools.analytics import spool_admin
     from netra_devtools.analytics.render import render_spool_status
 
     if args.timeout <= 0 or args.timeout > 60:
         raise UsageError("--timeout must be between 0 and 60 seconds")
-    directory = args.dir or spool_admin.default_directory()
-    if directory.exists() and not directory.is_dir():
-        raise UsageError(f"--dir {directory} is not a directory")
-    before = spool_admin.status(directory)
+    where, read_status, act = _spool_source(args)
+    before = read_status()
     if not (args.drain or args.discard):
         problems = spool_admin.losses(before)
         if args.json:
@@ -117,16 +144,9 @@ def _spool(args: Any) -> int:
     if args.discard:
         _confirm(args, before)
     action = "drain" if args.drain else "discard"
-    try:
-        results = spool_admin.act(
-            directory, action, clickhouse_url=args.url or os.environ.get("CLICKHOUSE_URL"),
-            timeout=args.timeout,
-        )  # fmt: skip
-    except spool_admin.SpoolAdminError as exc:
-        raise ProblemFound(str(exc)) from None
-    except ValueError as exc:  # e.g. a malformed --url (SettingsError)
-        raise UsageError(str(exc)) from None
-    after = spool_admin.status(directory)
+    # SpoolAdminError: exit 1; a malformed --url (SettingsError): exit 2
+    results = act(action)
+    after = read_status()
     if args.json:
         print(json.dumps({"action": action, "results": results, "status": after}, default=str))
     else:
@@ -138,9 +158,9 @@ def _spool(args: Any) -> int:
             print(f"{Path(result['directory']).name}: {done} via {result['via']}; "
                   f"{result['pending_rows']} pending, {result['dropped_rows']} dropped")  # fmt: skip
         if not results:
-            print(f"no spool at {directory}: nothing to {action}")
+            print(f"no spool at {where}: nothing to {action}")
     if action == "drain" and after["pending_rows"]:
-        raise ProblemFound(f"{after['pending_rows']} rows still pending in {directory}")
+        raise ProblemFound(f"{after['pending_rows']} rows still pending in {where}")
     return 0
 
 
@@ -164,16 +184,10 @@ def _check(args: Any) -> int:
     if args.spool_max_rows is not None and args.spool_max_rows < 1:
         raise UsageError("--spool-max-rows must be at least 1")
     from netra_backend.redact import mask_url
-    from netra_devtools.analytics.check import CheckError, check
+    from netra_devtools.analytics.check import check
 
-    try:
-        results, url = check(
-            scenarios, args.events, args.url, args.database_url, args.spool_max_rows
-        )
-    except CheckError as exc:
-        raise ProblemFound(str(exc)) from None
-    except ValueError as exc:  # a malformed --url / --database-url
-        raise UsageError(str(exc)) from None
+    # CheckError: exit 1; a malformed --url / --database-url (BadInput): exit 2
+    results, url = check(scenarios, args.events, args.url, args.database_url, args.spool_max_rows)
     sent, stored = sum(r.sent for r in results), sum(r.stored for r in results)
     lost = sent - stored
     if args.json:

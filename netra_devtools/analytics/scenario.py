@@ -16,12 +16,13 @@ from typing import Any
 import httpx
 
 from netra_backend.redact import mask_secrets
+from netra_devtools.errors import NetraDevtoolsError
 
 BACKEND_ENV = {"HEALTH_INTERVAL_S": "0.3", "CLICKHOUSE_RETRY_MAX_S": "1"}
 WAIT_S = 60.0
 
 
-class CheckError(RuntimeError):
+class CheckError(NetraDevtoolsError, RuntimeError):
     """A scenario could not run (a service did not start); the message says which and why."""
 
 

@@ -2,10 +2,13 @@
 
 A spool directory belongs to one backend process at a time (an exclusive lock). When a running
 backend holds it, drain and discard go through that backend's loopback admin endpoint
-(`POST /api/admin/spool/drain|discard`, its address from the spool's owner note); otherwise this
-process opens the spool itself and, for a drain, ships it into ClickHouse (`--url` or
-CLICKHOUSE_URL) with the same deduplicated insert the backend uses. `losses()` turns a status
-into the sentences that make `invoke spool` exit 1: rows dropped past the limit or lost to damage.
+(`POST /api/admin/spool/drain|discard`, its address from the spool's owner note, the admin token
+from beside it: `netra_backend.admin_client`); otherwise this process opens the spool itself and,
+for a drain, ships it into ClickHouse (`--url` or CLICKHOUSE_URL) with the same deduplicated
+insert the backend uses. In compose mode the spool lives in the backend containers, so every
+action runs `python -m netra_backend.admin_client` inside them (`compose_spool.py`). `losses()`
+turns a status into the sentences that make `invoke spool` exit 1: rows dropped past the limit or
+lost to damage.
 """
 
 from __future__ import annotations
@@ -16,12 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from netra_backend.redact import mask_secrets, mask_url
+from netra_devtools.errors import NetraDevtoolsError
 
 DRAIN_TIMEOUT_S = 30.0
 
 
-class SpoolAdminError(RuntimeError):
-    """A drain or discard could not be done; the message says why (secrets masked)."""
+class SpoolAdminError(NetraDevtoolsError, RuntimeError):
+    """A drain or discard could not be done; the message says why (secrets masked; exit 1)."""
 
 
 def default_directory(env: dict[str, str] | None = None) -> Path:
@@ -46,35 +50,17 @@ def _replica_directories(directory: Path) -> list[Path]:
 
 
 def _via_backend(replica: Path, action: str, timeout: float) -> dict[str, Any]:
-    """Ask the backend that holds `replica` to drain or discard it (loopback admin endpoint)."""
-    import httpx
-
-    from netra_backend.app.analytics.spool.status import read_one, read_owner
+    """Ask the backend that holds `replica` to drain or discard it (its loopback admin endpoint,
+    authenticated with the token it wrote beside the spool)."""
+    from netra_backend.admin_client import AdminCallError, call
+    from netra_backend.app.analytics.spool.status import read_owner
 
     owner = read_owner(replica)
-    before = int(read_one(replica)["pending_rows"])
-    url = owner.get("url")
-    if not url:
-        raise SpoolAdminError(
-            f"{replica} is held by another process (pid {owner.get('pid', '?')}) that left no "
-            "address; stop it or wait: a backend drains its spool by itself"
-        )
-    params = {"timeout": timeout} if action == "drain" else None
     try:
-        answer = httpx.post(
-            f"{url}/api/admin/spool/{action}", params=params, timeout=timeout + 10, trust_env=False
-        )
-    except httpx.HTTPError as exc:
-        raise SpoolAdminError(
-            f"{replica} is held by pid {owner.get('pid', '?')}, whose backend at {url} did not "
-            f"answer ({type(exc).__name__}); a backend drains its spool by itself"
-        ) from None
-    if answer.status_code != 200:
-        raise SpoolAdminError(f"backend at {url}: HTTP {answer.status_code}: {answer.text[:200]}")
-    body: dict[str, Any] = answer.json()
-    if action == "drain":  # what left the spool meanwhile (new rows may have arrived too)
-        body["sent"] = max(before - int(body.get("pending_rows", 0)), 0)
-    return {**body, "via": f"backend pid {owner.get('pid', '?')} at {url}"}
+        result = call(replica, action, timeout)
+    except AdminCallError as exc:
+        raise SpoolAdminError(f"{exc}; a backend drains its spool by itself") from None
+    return {**result, "via": f"backend pid {owner.get('pid', '?')} at {owner.get('url')}"}
 
 
 def _replay_here(spool: Any, clickhouse_url: str | None) -> dict[str, Any]:

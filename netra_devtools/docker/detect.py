@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from netra_backend.redact import mask_url
 from netra_devtools import compat
 from netra_devtools.docker._ping import ping_socket
+from netra_devtools.errors import NetraDevtoolsError
 
 # The selector tests sys.platform, not compat.WINDOWS: mypy narrows only this form.
 if sys.platform == "win32":
@@ -66,7 +67,7 @@ class Detection:
         return next((a.candidate.url for a in self.attempts if a.error is None), None)
 
 
-class EngineNotFound(Exception):
+class EngineNotFound(NetraDevtoolsError):
     """No candidate answered; the message lists each attempt and why it failed."""
 
     def __init__(self, detection: Detection) -> None:

@@ -6,8 +6,10 @@ byte chunks; lines are found later by the learnings line reader, so nothing here
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -15,9 +17,9 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
+from netra_devtools.errors import NetraDevtoolsError
 from netra_devtools.learnings.lines import Readable, iter_chunks
 
 PROJECT_LABEL = "com.docker.compose.project"
@@ -29,7 +31,7 @@ _RELATIVE = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-class SourceError(Exception):
+class SourceError(NetraDevtoolsError):
     """A log source cannot be opened (no such file, no such project, no compose CLI)."""
 
 
@@ -61,16 +63,49 @@ def parse_since(text: str, now: float | None = None) -> int:
         ) from None
 
 
+def _kind(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISDIR, "a directory"),
+    ):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def _not_regular(path: str, mode: int) -> SourceError:
+    return SourceError(
+        f"--file {path}: {_kind(mode)}, not a regular file (for a stream use `--file -` "
+        "and pipe it in)"
+    )
+
+
 def file_source(path: str) -> LogSource:
-    """A log file (`-` is stdin), read in binary chunks."""
+    """A regular log file (`-` is stdin), read in binary chunks; anything else is refused.
+
+    The path is checked with stat before it is opened, because opening a FIFO that has no
+    writer blocks forever; it is then opened non-blocking and checked again (it may have been
+    swapped in between).
+    """
     if path == "-":
         # Unbuffered: a follow thread blocked in a buffered read would abort interpreter exit.
         raw = open(sys.stdin.fileno(), "rb", buffering=0, closefd=False)
         return LogSource("stdin", iter_chunks(raw), stream=raw)
     try:
-        handle = Path(path).open("rb")
+        mode = os.stat(path).st_mode
+        if not stat.S_ISREG(mode):
+            raise _not_regular(path, mode)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as exc:
         raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise _not_regular(path, mode)
+    handle = os.fdopen(fd, "rb")
     return LogSource(path, iter_chunks(handle), handle.close, stream=handle)
 
 

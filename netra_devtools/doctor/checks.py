@@ -24,7 +24,7 @@ def all_checks(ctx: DoctorContext | None = None) -> list[Check]:
             "migrations",
             "Migrations at head, no drift",
             lambda: stack_checks.check_migrations(ctx),
-            repair=lambda r: stack_checks.upgrade_to_head(ctx),
+            repair=lambda r: stack_checks.fix_migrations(ctx),
         ),
         Check(
             "clickhouse",

@@ -9,7 +9,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from netra_devtools.paths import REPO_ROOT
+from netra_devtools.paths import COMPOSE_FILE
 from netra_devtools.state import load_state, state_dir
 
 STACK_PORTS = {"backend": 8000, "postgres": 5432, "clickhouse": 8123}
@@ -89,8 +89,8 @@ class DoctorContext:
         return list(self.state.get("processes", []))
 
     def compose_project(self) -> str:
-        """The compose project the launcher started (else compose's default: the repo folder)."""
+        """The compose project the launcher started (else compose's default: the file's folder)."""
         recorded = (self.state.get("compose") or {}).get("project") or self.env.get(
             "COMPOSE_PROJECT_NAME"
         )
-        return str(recorded or REPO_ROOT.name).lower()
+        return str(recorded or COMPOSE_FILE.parent.name).lower()

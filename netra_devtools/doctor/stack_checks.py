@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from netra_backend.redact import mask_url
 from netra_devtools.doctor.model import CheckResult, DoctorContext, FixOutcome, Status
+
+if TYPE_CHECKING:
+    from netra_devtools.migrate.repair import Inspection
 
 CONNECT_TIMEOUT_S = 3
 
 
 def check_migrations(ctx: DoctorContext) -> CheckResult:
-    """The database is at the newest revision, and the models match the schema."""
+    """At the newest revision, with what the revisions define, and models that match them."""
     url = ctx.url("DATABASE_URL")
     if not url:
         return CheckResult(Status.SKIPPED, "no database configured", fix="invoke dev")
     from netra_backend.app.config import normalise_database_url
     from netra_devtools.migrate import runner as migrate
+    from netra_devtools.migrate.repair import compare_with_revisions
+    from netra_devtools.migrate.replay import ReferenceUnavailable
 
     url = normalise_database_url(url)
     try:
@@ -31,26 +36,61 @@ def check_migrations(ctx: DoctorContext) -> CheckResult:
             fix="invoke migrate",
             fixable=True,
         )
-    drift = migrate.drift(url)
-    if drift:
-        return CheckResult(
-            Status.FAIL,
-            f"at head {head} but models differ: {drift}",
-            fix="write a migration for the model change",
+    try:
+        found = compare_with_revisions(url)
+    except ReferenceUnavailable as exc:
+        return CheckResult(Status.WARN, f"at head {head}; {exc}")
+    return _schema_verdict(head, found)
+
+
+def _schema_verdict(head: str, found: Inspection) -> CheckResult:
+    """Tell the database's drift from the revisions apart from models changed without one."""
+    reasons, fixes = [], []
+    drift = found.drift
+    if drift.missing:
+        reasons.append(
+            f"the database drifted from the revisions: missing {', '.join(drift.missing)}"
         )
-    return CheckResult(Status.OK, f"at head {head}, no drift")
+        fixes.append("invoke migrate --repair")
+    if drift.needs_person:
+        reasons.append(
+            "the database drifted from the revisions where a repair never drops or changes:"
+            f" {', '.join(drift.needs_person)}"
+        )
+        fixes.append("change these by hand, or write a revision that does")
+    if found.model_changes:
+        reasons.append(f"the models changed without a revision: {', '.join(found.model_changes)}")
+        fixes.append("write a revision for the model change (docs/MIGRATIONS.md)")
+    if not reasons:
+        return CheckResult(Status.OK, f"at head {head}, no drift")
+    return CheckResult(
+        Status.FAIL,
+        f"at head {head}, but " + "; ".join(reasons),
+        fix="; ".join(fixes),
+        fixable=bool(drift.missing),
+        details={
+            "missing": drift.missing,
+            "needs_person": drift.needs_person,
+            "model_changes": found.model_changes,
+        },
+    )
 
 
-def upgrade_to_head(ctx: DoctorContext) -> FixOutcome:
-    """Run the migrations (idempotent, safe while the backend runs)."""
+def fix_migrations(ctx: DoctorContext) -> FixOutcome:
+    """Upgrade to head, then put back what the revisions define and the database lost."""
     from netra_backend.app.config import normalise_database_url
     from netra_devtools.migrate import runner as migrate
+    from netra_devtools.migrate.repair import repair
 
     url = ctx.url("DATABASE_URL")
     if not url:
         return FixOutcome(False, "no database configured")
-    version = migrate.migrate(normalise_database_url(url))
-    return FixOutcome(True, f"upgraded to {version}")
+    url = normalise_database_url(url)
+    version = migrate.migrate(url)
+    report = repair(url)
+    if not report.statements:
+        return FixOutcome(True, f"upgraded to {version}; nothing to repair")
+    return FixOutcome(True, f"at {version}; repaired {', '.join(report.missing)}")
 
 
 def _spool_summary(ctx: DoctorContext) -> tuple[str, dict[str, Any]]:

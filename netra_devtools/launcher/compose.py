@@ -16,16 +16,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from netra_devtools.errors import NetraDevtoolsError
+
 COMPOSE_TIMEOUT_S = 600
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
 
 
-class ComposeUnavailable(RuntimeError):
+class ComposeUnavailable(NetraDevtoolsError, RuntimeError):
     """Neither `docker compose` nor `docker-compose` runs here."""
 
 
-class ComposeCommandFailed(RuntimeError):
+class ComposeCommandFailed(NetraDevtoolsError, RuntimeError):
     """A compose command exited non-zero; the message carries its last output line."""
 
 

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from netra_devtools.cli import ProblemFound
+from netra_devtools.errors import StackError
 from netra_devtools.launcher import display, steps
 from netra_devtools.launcher.compose import (
     ComposeProject,
@@ -110,7 +110,7 @@ def run_compose(
     result = wait_with_display(out, client, project, services, timeout)
     if not result.ready:
         explain_failure(out, client, result, LOG_TAIL_LINES)
-        raise ProblemFound(f"{result.reason}; `invoke logs` to follow, `invoke down` to stop")
+        raise StackError(f"{result.reason}; `invoke logs` to follow, `invoke down` to stop")
     display.step(out, "compose", "ok", f"{len(services)} service(s) ready in {result.elapsed:.1f}s")
     display.urls(out, urls)
     if detach:
@@ -121,7 +121,7 @@ def run_compose(
         out.print("stopping compose services ...")
         project.run("down")
         clear_state(state_root)
-    raise ProblemFound("a service stopped; its containers were taken down")
+    raise StackError("a service stopped; its containers were taken down")
 
 
 def watch_until_stopped(client: Any, project: ComposeProject, services: list[str]) -> None:

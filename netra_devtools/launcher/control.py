@@ -101,11 +101,14 @@ def _down_compose(state: dict[str, Any], root: Path) -> list[str]:
 
 
 def reset(root: Path) -> list[str]:
-    """`down`, then delete the whole state directory (PostgreSQL data included)."""
+    """`down`, then delete the whole state directory (PostgreSQL data included, wherever it is)."""
+    from netra_devtools.services.postgres import persistent_home
+
     done = down(root)
-    if root.exists():
-        shutil.rmtree(root)
-        done.append(f"deleted {root}")
+    for directory in dict.fromkeys([persistent_home(root), root]):
+        if directory.exists():
+            shutil.rmtree(directory)
+            done.append(f"deleted {directory}")
     return done
 
 

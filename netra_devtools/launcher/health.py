@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from netra_backend.redact import mask_url
-from netra_devtools.cli import UsageError
+from netra_devtools.errors import BadInput
 from netra_devtools.state import load_state
 
 
@@ -73,7 +73,7 @@ def extra_services() -> list[Service]:
     ):
         name, sep, url = item.partition("=")
         if not sep or not name.strip() or not url.strip().startswith(("http://", "https://")):
-            raise UsageError(f"NETRA_HEALTH_EXTRA: expected name=http(s)://..., got {item!r}")
+            raise BadInput(f"NETRA_HEALTH_EXTRA: expected name=http(s)://..., got {item!r}")
         extras.append(Service(name.strip(), "http", url.strip(), optional=True))
     config = os.environ.get("NETRA_HEALTH_CONFIG")
     if config:
@@ -86,7 +86,7 @@ def extra_services() -> list[Service]:
                 Service(e["name"], "http", e["url"], bool(e.get("optional", True))) for e in entries
             ]
         except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
-            raise UsageError(f"NETRA_HEALTH_CONFIG {config}: {exc}") from None
+            raise BadInput(f"NETRA_HEALTH_CONFIG {config}: {exc}") from None
     return extras
 
 
@@ -184,7 +184,7 @@ def check(services: list[Service], timeout: float) -> dict[str, Any]:
 def report(*, as_json: bool, timeout: float, root: Path | None = None) -> int:
     """Print the health table (or JSON); exit code 1 when a required service fails."""
     if timeout <= 0:
-        raise UsageError(f"--timeout must be positive, got {timeout}")
+        raise BadInput(f"--timeout must be positive, got {timeout}")
     result = check(default_services(root) + extra_services(), timeout)
     if as_json:
         print(json.dumps(result))

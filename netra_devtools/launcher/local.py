@@ -17,7 +17,7 @@ from typing import Any
 
 from netra_backend.redact import mask_url
 from netra_devtools import procs
-from netra_devtools.cli import ProblemFound
+from netra_devtools.errors import StackError
 from netra_devtools.launcher import display, steps
 from netra_devtools.ports import port_is_free
 from netra_devtools.state import clear_state, save_state
@@ -27,7 +27,7 @@ PREFERRED_CLICKHOUSE_PORT = 8123
 DATABASE_NAME = "netra"
 
 
-class PortBusy(ProblemFound):
+class PortBusy(StackError):
     """The backend's port is taken before anything started."""
 
 
@@ -124,7 +124,7 @@ class LocalStack:
         result = steps.run_migrations(url)
         display.step(self.out, "migrations", result.status, result.detail)
         if result.status == "failed":
-            raise ProblemFound(result.detail)
+            raise StackError(result.detail)
 
     def _start_analytics(self) -> dict[str, str]:
         if self.options.no_clickhouse:
@@ -192,12 +192,12 @@ class LocalStack:
                         echo(line)
                     position = handle.tell()
             if self.backend is not None and self.backend.poll() is not None:
-                raise ProblemFound(
+                raise StackError(
                     f"backend exited with code {self.backend.returncode}: {log_tail(log)}"
                 )
             for rec in records:
                 if not procs.is_same_process(rec.pid, rec.create_time):
-                    raise ProblemFound(f"{rec.name} (pid {rec.pid}) stopped unexpectedly")
+                    raise StackError(f"{rec.name} (pid {rec.pid}) stopped unexpectedly")
 
 
 def ensure_database(cluster: Any, name: str) -> str:
@@ -229,13 +229,13 @@ def wait_for_backend(process: Any, port: int, log: Path, timeout: float) -> None
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise ProblemFound(f"backend exited with code {process.returncode}: {log_tail(log)}")
+            raise StackError(f"backend exited with code {process.returncode}: {log_tail(log)}")
         with contextlib.suppress(OSError):
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
                     return
         time.sleep(0.2)
-    raise ProblemFound(f"backend not ready after {timeout:.0f}s at {url}: {log_tail(log)}")
+    raise StackError(f"backend not ready after {timeout:.0f}s at {url}: {log_tail(log)}")
 
 
 def log_tail(log: Path, lines: int = 3) -> str:

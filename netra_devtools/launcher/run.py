@@ -12,7 +12,7 @@ from typing import Any
 
 from netra_backend.redact import mask_url
 from netra_devtools import procs
-from netra_devtools.cli import ProblemFound
+from netra_devtools.errors import StackError
 from netra_devtools.launcher import control, display
 from netra_devtools.launcher.local import LocalOptions, LocalStack, log_tail
 from netra_devtools.paths import COMPOSE_FILE
@@ -44,14 +44,14 @@ def compose_profiles(opts: UpOptions) -> list[str]:
 
 
 def choose_mode(opts: UpOptions) -> tuple[str, str, Any]:
-    """("compose" | "local", why, docker client or None); ProblemFound when compose was demanded."""
+    """("compose" | "local", why, docker client or None); StackError when compose was demanded."""
     if opts.mode == "local":
         return "local", "requested with --mode local", None
     reason, client = _compose_blocker(opts)
     if reason is None:
         return "compose", "Docker engine reachable and every image present or pullable", client
     if opts.mode == "compose":
-        raise ProblemFound(f"compose mode unavailable: {reason}")
+        raise StackError(f"compose mode unavailable: {reason}")
     return "local", f"compose mode skipped: {reason}", None
 
 
@@ -113,11 +113,11 @@ def up(opts: UpOptions, out: Any) -> int:
     if state and not opts.supervised:
         if state.get("mode") == "compose":
             project = (state.get("compose") or {}).get("project", "netra")
-            raise ProblemFound(f"compose project {project} is recorded; `invoke down` stops it")
+            raise StackError(f"compose project {project} is recorded; `invoke down` stops it")
         running = control.alive(state)
         if running:
             names = ", ".join(f"{r.name} (pid {r.pid})" for r in running)
-            raise ProblemFound(f"a stack is already running: {names}; `invoke down` stops it")
+            raise StackError(f"a stack is already running: {names}; `invoke down` stops it")
         clear_state(opts.root)  # stale: its processes are gone
     mode, why, client = choose_mode(opts)
     if not opts.supervised:  # the parent already said which mode and why
@@ -209,7 +209,7 @@ def start_detached(opts: UpOptions, out: Any) -> int:
             out.print(f"running in the background (pid {child.pid}); `invoke down` stops it")
             return 0
         if child.poll() is not None:
-            raise ProblemFound(f"the stack did not start (log {log}): {log_tail(log)}")
+            raise StackError(f"the stack did not start (log {log}): {log_tail(log)}")
         time.sleep(0.2)
     procs.stop_tree(child.pid)
-    raise ProblemFound(f"the stack was not ready after {DETACH_START_TIMEOUT_S}s: {log_tail(log)}")
+    raise StackError(f"the stack was not ready after {DETACH_START_TIMEOUT_S}s: {log_tail(log)}")

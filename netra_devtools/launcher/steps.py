@@ -42,12 +42,12 @@ def _module_exists(name: str) -> bool:
 
 def run_migrations(database_url: str) -> StepResult:
     """Upgrade `database_url` to head (idempotent, safe when several runners start together)."""
-    from netra_devtools.cli import ProblemFound
+    from netra_devtools.errors import MigrationFailed
     from netra_devtools.migrate.runner import migrate
 
     try:
         version = migrate(database_url)
-    except ProblemFound as exc:
+    except MigrationFailed as exc:
         return StepResult("failed", f"migrations failed: {exc}")
     return StepResult("ok", f"migrations at head ({version})")
 

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from netra_devtools.cli import add_command, add_commands, make_parser, run_cli
+from netra_devtools.cli import add_command, add_commands, make_parser, regular_file, run_cli
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -16,21 +16,30 @@ if TYPE_CHECKING:
 INTROSPECT_DOC = """Read the dev stack's container logs and name the known problems in them, with the fix.
 
 Sources: the containers of a compose project through the Docker SDK (by compose labels), the
-compose CLI as fallback, a log file, or stdin. Lines are matched against the error signatures
-in SPEC/learnings; works on Linux, macOS and Windows (the script's name is historical).
+compose CLI as fallback, a regular log file (`--file PATH`; FIFOs, devices, sockets and
+directories are refused), stdin (`--file -`), or the local stack's logs
+(`--file .netra/logs/backend.log`). Lines are matched against the error signatures in
+SPEC/learnings; works on Linux, macOS and Windows (the script's name is historical).
+
+Engines (`--engine`, or NETRA_INTROSPECT_ENGINE): `hyperscan` scans every signature's required
+literals in one pass and RE2 confirms each candidate line; `re2` runs one RE2 alternation;
+`auto` (the default) takes hyperscan when it imports, else RE2. Both report the same findings.
 
 Sample run:
 
     $ python scripts/docker_log_introspection_windows.py --project netra --since 30m
-          2 finding(s) in 4812 line(s)
-    signature            count  first      last       fix
-    postgres-unreachable 2      backend:3  backend:9  invoke doctor
+    2 finding(s) in 4812 line(s)
+    signature              count  first       last
+    postgres-unreachable       2  backend:3   backend:9
+    postgres-unreachable: PostgreSQL unreachable ...
+      fix (invoke doctor): ...
 
     $ docker compose logs --no-color | python scripts/docker_log_introspection_windows.py --file - --json
     {"findings": [{"signature": "port-in-use", "learning": "windows_development", "line": 7,
-      "source": "stdin", "text": "..."}], "summary": {"lines": 120, "findings": 1,
-      "by_signature": {"port-in-use": 1}}}
+      "source": "stdin", "text": "...", "cause": "...", "fix": "...", "fix_task": "invoke fix-port"}],
+     "summary": {"lines": 120, "findings": 1, "by_signature": {"port-in-use": 1}}}
 
+With --follow --json, one finding object per line (JSON Lines), as it arrives.
 Exit codes: 0 nothing found, 1 problems found (or the source failed), 2 bad usage, 130 Ctrl-C.
 """
 
@@ -65,6 +74,7 @@ def build_parser() -> ArgumentParser:
         "--compose-file",
         action="append",
         default=[],
+        type=regular_file,
         help="compose file for the CLI fallback (repeatable; default: compose's own lookup)",
     )
     source.add_argument("--file", help="read a log file instead (`-` for stdin)")
@@ -82,10 +92,24 @@ def build_parser() -> ArgumentParser:
     introspect.add_argument(
         "--learnings", type=Path, help="catalog directory (default SPEC/learnings)"
     )
+    introspect.add_argument(
+        "--engine",
+        choices=("auto", "hyperscan", "re2"),
+        help="scanning engine (default: NETRA_INTROSPECT_ENGINE, else auto: hyperscan if it "
+        "imports, else RE2)",
+    )
     check = add_command(commands, "check", summary="validate the catalog", doc=CHECK_DOC)
     check.add_argument("--write-docs", action="store_true", help="regenerate docs/learnings.md")
     check.add_argument(
         "--skip-references", action="store_true", help="do not require related files/tests to exist"
+    )
+    check.add_argument(
+        "--corpus",
+        type=Path,
+        help="corpus directory with heldout.tsv and clean/ (default tests/data/corpus)",
+    )
+    check.add_argument(
+        "--skip-corpus", action="store_true", help="do not measure recall on the corpus"
     )
     return parser
 
@@ -100,8 +124,12 @@ def _work(argv: Sequence[str] | None) -> int:
 
         return run_introspection(ns)
     from netra_devtools.learnings.catalog_check import check_catalog
+    from netra_devtools.learnings.corpus import CORPUS_DIR
 
-    return check_catalog(write_docs=ns.write_docs, skip_references=ns.skip_references)
+    corpus = None if ns.skip_corpus else (ns.corpus or CORPUS_DIR)
+    return check_catalog(
+        write_docs=ns.write_docs, skip_references=ns.skip_references, corpus=corpus
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

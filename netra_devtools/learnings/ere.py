@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from netra_devtools.errors import NetraDevtoolsError
+
 _ERE_SPECIAL = set(".[]()*+?{}|^$\\")
 _GNU_ESCAPES = {"s": r"\s", "S": r"\S", "w": r"\w", "W": r"\W", "b": r"\b", "B": r"\B"}
 _CLASS_ESCAPES = {"d": "0-9", "s": "[:space:]", "w": "[:alnum:]_"}
 
 
-class UnsupportedPattern(ValueError):
+class UnsupportedPattern(NetraDevtoolsError, ValueError):
     """The pattern uses RE2 syntax this exporter does not translate to ERE."""
 
 

@@ -3,43 +3,45 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from netra_devtools.cli import ProblemFound, UsageError
+from netra_devtools.errors import BadInput
+from netra_devtools.learnings.engines import EngineUnavailable
 from netra_devtools.learnings.introspect import Finding, Summary, follow_sources, scan_sources
 from netra_devtools.learnings.matcher import Matcher
 
 EXIT_FOUND = 1
 
 
-@contextlib.contextmanager
-def _problems_as_exit_codes() -> Iterator[None]:
-    """Library exceptions → the CLI contract: bad input 2, anything that failed 1."""
-    from netra_devtools.docker import EngineNotFound
-    from netra_devtools.docker.sources import SourceError
-    from netra_devtools.learnings.model import LearningError
-
-    try:
-        yield
-    except (SourceError, EngineNotFound, LearningError) as exc:
-        raise ProblemFound(str(exc)) from None
-
-
 def _check_usage(args: argparse.Namespace) -> None:
     a = vars(args)
     if a["file"] and (a["project"] or a["service"] or a["since"] or a["via"] != "auto"):
-        raise UsageError("--file cannot be combined with --project/--service/--since/--via")
+        raise BadInput("--file cannot be combined with --project/--service/--since/--via")
     if a["max_findings"] is not None and a["max_findings"] < 1:
-        raise UsageError("--max-findings must be at least 1")
+        raise BadInput("--max-findings must be at least 1")
     if a["timeout"] is not None and a["timeout"] <= 0:
-        raise UsageError("--timeout must be positive")
+        raise BadInput("--timeout must be positive")
     if a["learnings"] is not None and not a["learnings"].is_dir():
-        raise UsageError(f"--learnings: not a directory: {a['learnings']}")
+        raise BadInput(f"--learnings: not a directory: {a['learnings']}")
+
+
+NO_INPUT = (
+    "no Docker engine here to read container logs from; give introspect its input another way: "
+    "--file PATH (a log file), --file - (stdin, e.g. `docker compose logs --no-color | ...`), "
+    "or --file .netra/logs/backend.log (the local stack's logs, `invoke dev --mode local`)"
+)
+
+
+def _no_source_asked(args: argparse.Namespace) -> bool:
+    """True when the user named no source at all (the bare command)."""
+    a = vars(args)
+    return not (a["project"] or a["service"] or a["since"] or a["compose_file"]) and (
+        a["via"] == "auto"
+    )
 
 
 def default_project() -> str:
@@ -56,13 +58,13 @@ def _open_sources(args: argparse.Namespace) -> list[Any]:
     if a["file"]:
         try:
             return [src.file_source(a["file"])]
-        except src.SourceError as exc:
-            raise UsageError(str(exc)) from None
+        except src.SourceError as exc:  # a --file that cannot be read is bad input
+            raise BadInput(str(exc)) from None
     project = a["project"] or default_project()
     try:
         since = src.parse_since(a["since"]) if a["since"] else None
     except ValueError as exc:
-        raise UsageError(str(exc)) from None
+        raise BadInput(str(exc)) from None
     sdk_error = None
     if a["via"] in ("auto", "sdk"):
         try:
@@ -81,22 +83,28 @@ def _open_sources(args: argparse.Namespace) -> list[Any]:
             compose_files=a["compose_file"],
         )
     except src.SourceError as exc:
-        raise ProblemFound(
+        if sdk_error is not None and _no_source_asked(args):
+            raise src.SourceError(NO_INPUT) from None
+        raise src.SourceError(
             f"Docker SDK: {sdk_error}; compose CLI fallback: {exc}" if sdk_error else str(exc)
         ) from None
 
     if sdk_error is not None:
-        source.chunks = _explain_failure(source.chunks, f"Docker SDK: {sdk_error}")
+        context = None if _no_source_asked(args) else f"Docker SDK: {sdk_error}"
+        source.chunks = _explain_failure(source.chunks, context)
     return [source]
 
 
-def _explain_failure(chunks: Iterator[bytes], context: str) -> Iterator[bytes]:
-    """Prefix a failing CLI fallback's error with why the SDK source was not used."""
+def _explain_failure(chunks: Iterator[bytes], context: str | None) -> Iterator[bytes]:
+    """A failing CLI fallback says why the SDK was not used; for the bare command (`context`
+    None: no engine, no source named) it names the other ways to give input instead."""
     from netra_devtools.docker.sources import SourceError
 
     try:
         yield from chunks
     except SourceError as exc:
+        if context is None:
+            raise SourceError(NO_INPUT) from None
         raise SourceError(f"{context}; compose CLI fallback: {exc}") from None
 
 
@@ -125,34 +133,36 @@ def run_introspection(args: argparse.Namespace, out: TextIO | None = None) -> in
     _check_usage(args)
     a = vars(args)
     summary = Summary()
-    with _problems_as_exit_codes():
-        catalog = load_catalog(a["learnings"] or SPEC_DIR)
-        matcher = Matcher(catalog.signatures)
-        sources = _open_sources(args)
-        findings: Iterator[Finding]
-        if a["follow"]:
-            findings = follow_sources(
-                matcher,
-                sources,
-                summary,
-                max_findings=a["max_findings"],
-                timeout=a["timeout"],
-            )
-        else:
-            findings = scan_sources(matcher, sources, summary)
-            if a["max_findings"] is not None:
-                findings = _limit(findings, a["max_findings"])
-        if a["json"] and a["follow"]:
-            report.write_json_lines(findings, out)
-        elif a["json"]:
-            report.write_json(findings, summary, out)
-        elif a["follow"]:
-            for finding in findings:
-                report.write_finding_line(finding, catalog, out)
-        else:
-            for _ in findings:
-                pass
-            report.render_table(summary, catalog, out)
+    catalog = load_catalog(a["learnings"] or SPEC_DIR)
+    try:
+        matcher = Matcher(catalog.signatures, engine=a["engine"])
+    except EngineUnavailable as exc:
+        raise BadInput(str(exc)) from None
+    sources = _open_sources(args)
+    findings: Iterator[Finding]
+    if a["follow"]:
+        findings = follow_sources(
+            matcher,
+            sources,
+            summary,
+            max_findings=a["max_findings"],
+            timeout=a["timeout"],
+        )
+    else:
+        findings = scan_sources(matcher, sources, summary)
+        if a["max_findings"] is not None:
+            findings = _limit(findings, a["max_findings"])
+    if a["json"] and a["follow"]:
+        report.write_json_lines(findings, catalog, out)
+    elif a["json"]:
+        report.write_json(findings, summary, catalog, out)
+    elif a["follow"]:
+        for finding in findings:
+            report.write_finding_line(finding, catalog, out)
+    else:
+        for _ in findings:
+            pass
+        report.render_table(summary, catalog, out)
     return EXIT_FOUND if summary.findings else 0
 
 

@@ -1,9 +1,9 @@
 """One compiled matcher over every signature: a fast scan over raw blocks, then identification.
 
-The scan runs a single RE2 alternation of all signatures over a block of whole lines (bytes, no
-per-line Python work), so clean lines cost nothing but the DFA pass. Only a line that hits is
-cut out, cleaned (prefix, timestamp, ANSI) and identified with an RE2 set; the first signature
-in catalog order wins.
+An engine (learnings/engines.py: Hyperscan's literal prefilter, or one RE2 alternation) proposes
+positions in a block of whole lines with no per-line Python work, so clean lines cost nothing
+but the engine's pass. Only a line that holds a position is cut out, cleaned (prefix, timestamp,
+ANSI) and identified with an RE2 set; the first signature in catalog order wins.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import re2
 
+from netra_devtools.learnings.engines import make_scanner
 from netra_devtools.learnings.lines import MAX_LINE, clean_line
 from netra_devtools.learnings.loader import matcher_options
 from netra_devtools.learnings.model import Signature
@@ -31,18 +32,17 @@ class Hit:
 
 
 class Matcher:
-    """Every signature compiled once: an alternation for scanning and a set for identifying."""
+    """Every signature compiled once: an engine for scanning and an RE2 set for identifying."""
 
-    def __init__(self, signatures: Sequence[Signature], max_line: int = MAX_LINE) -> None:
+    def __init__(
+        self, signatures: Sequence[Signature], max_line: int = MAX_LINE, engine: str | None = None
+    ) -> None:
         self.max_line = max_line  # only a line's first max_line bytes are matched
         if not signatures:
             raise ValueError("a matcher needs at least one signature")
         self.signatures = tuple(signatures)
-        options = matcher_options()
-        options.never_capture = True
-        # (?m): `$` in a pattern means end of line inside a multi-line block too.
-        alternation = "|".join(f"(?:{s.pattern})" for s in signatures)
-        self._scan = re2.compile(f"(?m){alternation}", options)
+        self.scanner = make_scanner([s.pattern for s in self.signatures], engine)
+        self.engine = self.scanner.name
         self._set = re2.Set.SearchSet(matcher_options())
         for sig in self.signatures:
             self._set.Add(sig.pattern)
@@ -60,9 +60,10 @@ class Matcher:
 
     def match_line(self, raw: bytes, line: int) -> Hit | None:
         """The hit for one raw line (no newline), or None: the per-line path for demuxing."""
-        if self._scan.search(raw[: self.max_line]) is None and b"\x1b" not in raw:
+        raw = raw[: self.max_line]
+        if b"\x1b" not in raw and next(self.scanner.positions(raw, len(raw)), None) is None:
             return None
-        text = clean_line(raw[: self.max_line])
+        text = clean_line(raw)
         signature = self.identify(text)
         return None if signature is None else Hit(line, signature, text)
 
@@ -70,27 +71,26 @@ class Matcher:
         self, block: bytes | bytearray, first_line: int, end_of_block: int | None = None
     ) -> Iterator[Hit]:
         """Hits in block[:end_of_block] (whole lines) whose first line is number `first_line`."""
-        end_of_block = len(block) if end_of_block is None else end_of_block
-        if block.find(b"\x1b", 0, end_of_block) >= 0:  # colours can split a message
-            block = _ANSI_BLOCK.sub(b"", block[:end_of_block])
-            end_of_block = len(block)
-        search = self._scan.search
-        position = 0
+        end = len(block) if end_of_block is None else end_of_block
+        if block.find(b"\x1b", 0, end) >= 0:  # colours can split a message
+            block = _ANSI_BLOCK.sub(b"", block[:end])
+            end = len(block)
         line = first_line
-        while position < end_of_block:
-            match = search(block, position, end_of_block)
-            if match is None:
-                return
-            start = block.rfind(b"\n", 0, match.start()) + 1
-            end = block.find(b"\n", match.start(), end_of_block)
-            end = end_of_block if end < 0 else end
-            line += block.count(b"\n", position, start)
-            text = clean_line(bytes(block[start : min(end, start + self.max_line)]))
-            signature = self.identify(text) if match.start() - start < self.max_line else None
+        counted = 0  # newlines before `counted` are already in `line`
+        next_line = 0  # positions before this belong to lines already identified
+        for position in self.scanner.positions(block, end):
+            if position < next_line:
+                continue
+            start = block.rfind(b"\n", 0, position) + 1
+            stop = block.find(b"\n", position, end)
+            stop = end if stop < 0 else stop
+            line += block.count(b"\n", counted, start)
+            counted = start
+            text = clean_line(bytes(block[start : min(stop, start + self.max_line)]))
+            signature = self.identify(text)
             if signature is not None:
                 yield Hit(line, signature, text)
-            position = end + 1
-            line += 1
+            next_line = stop + 1
 
     def scan(self, blocks: Iterable[bytes] | Iterable[tuple[bytearray, int]]) -> Scan:
         """Hits over a stream of blocks, counting lines as it goes."""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from netra_devtools.errors import NetraDevtoolsError
+
 SEVERITIES = ("critical", "high", "medium", "low")
 
 
-class LearningError(Exception):
+class LearningError(NetraDevtoolsError):
     """Base of every error the learnings package raises about a catalog."""
 
 

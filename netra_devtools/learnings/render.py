@@ -11,7 +11,17 @@ HEADER = """# Learnings
 
 Each learning is a living spec: its signatures are matched against container logs by
 `invoke introspect` (scripts/docker_log_introspection_windows.py), and `nox -s learnings`
-keeps every example, near-miss, related file and verification test true.
+keeps every example, near-miss, related file and verification test true. It also measures the
+signatures on real error lines they were not written from (`tests/data/corpus/heldout.tsv`,
+collected from public issue threads, each with its source): every generic signature needs at
+least 10 held-out lines and 90 % recall, and nothing may be flagged in the logs of healthy runs
+of our stack (`tests/data/corpus/clean/`). Signatures are written from
+`tests/data/corpus/train.tsv` only.
+
+`invoke introspect --json` prints one object: `{"findings": [{"signature", "learning", "line",
+"source", "text", "cause", "fix", "fix_task"}], "summary": {"lines", "findings",
+"by_signature": {id: count}}}`; `cause`, `fix` and `fix_task` are the learning's root cause, fix
+and invoke task below. With `--follow`, each finding object is one line (JSON Lines).
 
 | learning | severity | signatures | fix |
 |---|---|---|---|

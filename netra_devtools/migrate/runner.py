@@ -13,11 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from netra_devtools.cli import ProblemFound, UsageError
+from netra_devtools.errors import BadInput, MigrationFailed, NetraDevtoolsError, StackError
 from netra_devtools.paths import ALEMBIC_INI
 
 
-class NoDatabaseConfigured(ProblemFound):
+class NoDatabaseConfigured(NetraDevtoolsError):
     """Neither DATABASE_URL nor a local stack names a database."""
 
 
@@ -49,7 +49,7 @@ def _start_local_postgres(state: Mapping[str, Any]) -> None:
     try:
         postgres.open_persistent(state_dir(), port=int(port) if port else None)
     except (postgres.PostgresUnavailable, postgres.PostgresStartError) as exc:
-        raise ProblemFound(f"the local stack's PostgreSQL did not start: {exc}") from exc
+        raise StackError(f"the local stack's PostgreSQL did not start: {exc}") from exc
 
 
 def resolve_target(environ: Mapping[str, str] | None = None) -> Target:
@@ -58,6 +58,8 @@ def resolve_target(environ: Mapping[str, str] | None = None) -> Target:
     from netra_devtools.state import load_state
 
     environ = os.environ if environ is None else environ
+    if "DATABASE_URL" in environ and not environ["DATABASE_URL"].strip():
+        raise BadInput("DATABASE_URL is set but empty: give it a value, or unset it")
     if environ.get("DATABASE_URL"):
         return Target(normalise_database_url(environ["DATABASE_URL"]), "DATABASE_URL")
     state = load_state()
@@ -82,17 +84,22 @@ def alembic_config(url: str) -> Any:
     return config
 
 
-def check_revision(revision: str) -> None:
-    """Raise UsageError unless `revision` names a revision (or head/base/a relative step)."""
+def script_directory() -> Any:
+    """The backend's revisions (alembic's ScriptDirectory); no database needed."""
     from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("postgresql+psycopg2://unused/x"))
+
+
+def check_revision(revision: str) -> None:
+    """Raise BadInput unless `revision` names a revision (or head/base/a relative step)."""
 
     if re.fullmatch(r"\w*[+-]\d+", revision):  # relative steps (+1, -2, head-1) resolve later
         return
-    script = ScriptDirectory.from_config(alembic_config("postgresql+psycopg2://unused/x"))
     try:
-        script.revision_map.get_revisions(revision)
+        script_directory().revision_map.get_revisions(revision)
     except Exception:  # alembic raises several kinds for unknown, ambiguous or malformed ids
-        raise UsageError(f"unknown revision {revision!r} (see `alembic history`)") from None
+        raise BadInput(f"unknown revision {revision!r} (see `alembic history`)") from None
 
 
 def migrate(url: str, *, revision: str | None = None, downgrade: bool = False) -> str:
@@ -107,7 +114,7 @@ def migrate(url: str, *, revision: str | None = None, downgrade: bool = False) -
         else:
             command.upgrade(config, revision or "head")
     except CommandError as exc:  # our env.py's errors are CommandErrors with one clear line
-        raise ProblemFound(str(exc)) from exc
+        raise MigrationFailed(str(exc)) from exc
     return current_version(url)
 
 
@@ -126,34 +133,38 @@ def current_version(url: str) -> str:
 
 def head_version() -> str:
     """The newest revision in the code ("base" when there is none); no database needed."""
-    from alembic.script import ScriptDirectory
-
-    script = ScriptDirectory.from_config(alembic_config("postgresql+psycopg2://unused/x"))
-    return ", ".join(sorted(script.get_heads())) or "base"
+    return ", ".join(sorted(script_directory().get_heads())) or "base"
 
 
 def drift(url: str) -> list[str]:
     """How the database's schema differs from the models (empty when they match)."""
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
     from netra_backend.app.alembic import runtime
-    from netra_backend.app.db.models import Base
 
     engine = runtime.make_engine(url)
     try:
         with runtime.connect(engine) as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
-            diffs = compare_metadata(context, Base.metadata)
+            return model_differences(connection)
     finally:
         engine.dispose()
-    return [_describe_diff(diff) for diff in diffs]
 
 
-def _describe_diff(diff: Any) -> str:
+def model_differences(connection: Any, metadata: Any = None) -> list[str]:
+    """How the schema on `connection`'s search path differs from `metadata` (default: the models)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    if metadata is None:
+        from netra_backend.app.db.models import Base
+
+        metadata = Base.metadata
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return [describe_difference(diff) for diff in compare_metadata(context, metadata)]
+
+
+def describe_difference(diff: Any) -> str:
     """One line per autogenerate difference ("remove_column userbase.extra")."""
     if isinstance(diff, list):  # modify_* differences of one column come grouped
-        return "; ".join(_describe_diff(d) for d in diff)
+        return "; ".join(describe_difference(d) for d in diff)
     kind = diff[0]
     if kind in ("add_column", "remove_column"):  # (kind, schema, table, Column)
         return f"{kind} {diff[2]}.{diff[3].name}"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from netra_devtools.errors import NetraDevtoolsError
+
 # Bind-test outcomes, classified from the errno.
 OK = "ok"
 IN_USE = "in_use"
@@ -13,7 +15,7 @@ NOT_AVAILABLE = "address_not_available"
 BLOCKING = (IN_USE, FORBIDDEN, PRIVILEGED)
 
 
-class PortError(Exception):
+class PortError(NetraDevtoolsError):
     """Base class for port doctor errors."""
 
 

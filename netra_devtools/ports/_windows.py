@@ -32,7 +32,8 @@ def parse_excluded_ranges(text: str) -> list[ExcludedRange]:
     ranges = []
     for line in text.splitlines():
         parts = line.split()
-        if len(parts) not in (2, 3) or not (parts[0].isdigit() and parts[1].isdigit()):
+        # isascii: `isdigit` is also true of `²`, which int() refuses
+        if len(parts) not in (2, 3) or not all(p.isascii() and p.isdigit() for p in parts[:2]):
             continue
         if len(parts) == 3 and parts[2] != "*":
             continue

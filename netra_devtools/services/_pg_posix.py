@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import grp
 import os
 import pwd
 import sys
@@ -10,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 assert sys.platform != "win32"  # POSIX only: imported by the selector in services/pg_runtime
+
+from netra_devtools.services import shared_cache  # noqa: E402  (POSIX only, like this module)
 
 EXE = ""
 _UNPRIVILEGED_USERS = ("postgres", "embedded_postgres", "nobody")
@@ -29,6 +32,7 @@ def chown_tree(path: Path, user: str | None) -> None:
     if user is None:
         return
     entry = pwd.getpwnam(user)
+    os.chown(path, entry.pw_uid, entry.pw_gid, follow_symlinks=False)  # a file has no walk
     for root, dirs, files in os.walk(path):
         os.chown(root, entry.pw_uid, entry.pw_gid)
         for name in dirs + files:
@@ -41,3 +45,30 @@ def popen_as(user: str | None) -> dict[str, Any]:
         return {}
     # uid alone would keep root's gid 0, and root-group dirs (mode 0701) would then deny
     return {"user": user, "group": pwd.getpwnam(user).pw_gid, "extra_groups": [], "cwd": "/"}
+
+
+def can_traverse(path: Path, user: str) -> bool:
+    """True when `user` may search `path` and every directory above it (x for its class)."""
+    entry = pwd.getpwnam(user)
+    groups = {entry.pw_gid} | {g.gr_gid for g in grp.getgrall() if user in g.gr_mem}
+    for directory in [path, *path.parents]:
+        info = directory.stat()
+        if info.st_uid == entry.pw_uid:
+            bit = 0o100
+        elif info.st_gid in groups:
+            bit = 0o010
+        else:
+            bit = 0o001
+        if not info.st_mode & bit:
+            return False
+    return True
+
+
+def stage_installation(base: Path, parts: list[Path], name: str) -> Path:
+    """A copy of a PostgreSQL installation that the unprivileged user can reach (shared cache)."""
+    return shared_cache.stage_tree(base, parts, name)
+
+
+def home_for(path: Path, name: str) -> Path:
+    """A shared-cache directory standing in for `path`, which the user cannot reach."""
+    return shared_cache.home_for(path, name)

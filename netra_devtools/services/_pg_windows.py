@@ -25,3 +25,21 @@ def popen_as(user: str | None) -> dict[str, Any]:
     """No arguments: the cluster never runs as another user here."""
     del user
     return {}
+
+
+def can_traverse(path: Path, user: str) -> bool:
+    """True: the cluster runs as the current user, who reaches whatever it created."""
+    del path, user
+    return True
+
+
+def stage_installation(base: Path, parts: list[Path], name: str) -> Path:
+    """The installation itself: the current user runs it."""
+    del parts, name
+    return base
+
+
+def home_for(path: Path, name: str) -> Path:
+    """`path` itself: the current user reaches what it created."""
+    del name
+    return path

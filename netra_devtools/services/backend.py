@@ -15,6 +15,8 @@ from typing import IO
 
 import httpx
 
+from netra_devtools.errors import NetraDevtoolsError
+
 HOST = "127.0.0.1"
 
 
@@ -25,7 +27,7 @@ def free_port(host: str = HOST) -> int:
         return int(sock.getsockname()[1])
 
 
-class BackendDidNotStart(RuntimeError):
+class BackendDidNotStart(NetraDevtoolsError, RuntimeError):
     """The backend exited or did not answer in time; the message carries its log tail."""
 
 

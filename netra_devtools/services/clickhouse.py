@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from netra_devtools.errors import NetraDevtoolsError
 from netra_devtools.procs import own_group
 from netra_devtools.services.clickhouse_http import PASSWORD_ENV, ClickHouseStartError, serve
 from netra_devtools.services.postgres import free_port
@@ -28,7 +29,7 @@ START_TIMEOUT_S = 60
 STOP_TIMEOUT_S = 15
 
 
-class ClickHouseUnavailable(RuntimeError):
+class ClickHouseUnavailable(NetraDevtoolsError, RuntimeError):
     """The embedded engine cannot run here (chdb missing, e.g. on Windows)."""
 
 

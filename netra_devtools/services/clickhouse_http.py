@@ -27,6 +27,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from netra_devtools.errors import NetraDevtoolsError
+
 PASSWORD_ENV = "NETRA_CLICKHOUSE_PASSWORD"  # env, not argv: argv is visible to every user
 # HTTP-only parameters: ClickHouse's HTTP layer consumes them; they are not query settings.
 _TRANSPORT_PARAMS = {
@@ -44,7 +46,7 @@ _ERROR_CODE_RE = re.compile(r"Code:\s*(\d+)")
 _SETTING_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-class ClickHouseStartError(RuntimeError):
+class ClickHouseStartError(NetraDevtoolsError, RuntimeError):
     """The bridge could not open its data directory or port (or its process did not come up)."""
 
 

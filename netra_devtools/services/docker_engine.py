@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from netra_devtools.compat import is_root
+from netra_devtools.errors import NetraDevtoolsError
 
 BUSYBOX_IMAGE = "netra-busybox:latest"
 START_TIMEOUT_S = 30
@@ -38,7 +39,7 @@ _BUSYBOX_APPLETS = (
 )
 
 
-class DockerUnavailable(RuntimeError):
+class DockerUnavailable(NetraDevtoolsError, RuntimeError):
     """No Docker engine can be started or reached here; the message says why."""
 
 

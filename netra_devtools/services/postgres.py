@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from netra_devtools.errors import NetraDevtoolsError
 from netra_devtools.services.pg_runtime import (
     PostgresBinaries,
     PostgresUnavailable,
@@ -23,6 +24,7 @@ from netra_devtools.services.pg_runtime import (
     find_binaries,
     make_reachable,
     popen_as,
+    reachable_home,
     run_as_user,
 )
 
@@ -36,6 +38,7 @@ __all__ = [
     "free_port",
     "open_persistent",
     "persistent_data_dir",
+    "persistent_home",
     "run_admin_sql",
     "run_as_user",
     "start_throwaway",
@@ -45,7 +48,7 @@ SUPERUSER = "postgres"
 START_TIMEOUT_S = 60
 
 
-class PostgresStartError(RuntimeError):
+class PostgresStartError(NetraDevtoolsError, RuntimeError):
     """The cluster did not start; the message carries the tail of its log."""
 
 
@@ -94,7 +97,8 @@ class PostgresCluster:
         """initdb with password auth on TCP and settings for a loopback-only server."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         pwfile = self.data_dir.parent / f".{self.data_dir.name}.pw"
-        pwfile.write_text(self.password + "\n", encoding="utf-8")
+        with open(os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
+            handle.write(self.password + "\n")  # 0600 from the start: no one else reads it
         make_reachable(self.data_dir.parent, self.run_as)
         chown_tree(self.data_dir, self.run_as)
         chown_tree(pwfile, self.run_as)
@@ -223,13 +227,15 @@ class PostgresCluster:
 def start_throwaway(binaries: PostgresBinaries | None = None) -> PostgresCluster:
     """Start a fresh cluster in a temporary directory; `destroy()` removes it."""
     binaries = binaries or find_binaries()
-    workdir = Path(tempfile.mkdtemp(prefix="netra-pg-"))
+    run_as = run_as_user()
+    scratch = reachable_home(Path(tempfile.gettempdir()), run_as, "tmp")
+    workdir = Path(tempfile.mkdtemp(prefix="netra-pg-", dir=scratch))
     cluster = PostgresCluster(
         data_dir=workdir / "data",
         binaries=binaries,
         port=free_port(),
         password=secrets.token_urlsafe(12),
-        run_as=run_as_user(),
+        run_as=run_as,
         throwaway=True,
         _workdir=workdir,
     )
@@ -242,9 +248,15 @@ def start_throwaway(binaries: PostgresBinaries | None = None) -> PostgresCluster
     return cluster
 
 
+def persistent_home(root: Path) -> Path:
+    """Where `root`'s clusters live: `root` itself, or a shared-cache home when the user that
+    runs PostgreSQL cannot reach it (root in a private directory); `invoke reset` deletes both."""
+    return reachable_home(root, run_as_user(), "state")
+
+
 def persistent_data_dir(root: Path, binaries: PostgresBinaries) -> Path:
-    """`.netra/pg-<engine>-<major>/`: one directory per engine and major version."""
-    return root / f"pg-{binaries.engine}-{binaries.major}"
+    """`.netra/pg-<engine>-<major>/` (or the same name in the shared-cache home of `.netra/`)."""
+    return persistent_home(root) / f"pg-{binaries.engine}-{binaries.major}"
 
 
 def open_persistent(

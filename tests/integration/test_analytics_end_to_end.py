@@ -17,7 +17,6 @@ from netra_devtools.services.backend import BackendProcess, start_backend
 from tests.integration.test_clickhouse_service import connect
 from tests.integration.test_spool_replay import AckDroppingProxy
 
-pytestmark = pytest.mark.integration
 FAST = {  # monitor and reconnects fast enough for a test, same code paths as production
     "HEALTH_INTERVAL_S": "0.2",
     "CLICKHOUSE_RETRY_MAX_S": "0.5",

@@ -16,9 +16,7 @@ from netra_backend.app.analytics.clickhouse_config import ClickHouseConfig
 from netra_backend.app.analytics.client import AnalyticsClient, AnalyticsState, AnalyticsUnavailable
 from netra_backend.app.analytics.spool.disk import DiskSpool
 from netra_devtools.services import faults
-from tests.conftest import service_missing
-
-pytestmark = pytest.mark.integration
+from tests.support.skips import BY_DESIGN, service_missing
 
 
 def _require_chdb() -> None:
@@ -28,7 +26,10 @@ def _require_chdb() -> None:
     from netra_devtools.compat import WINDOWS
 
     if WINDOWS:
-        pytest.skip("chdb has no Windows wheel; analytics runs without the embedded engine there")
+        pytest.skip(
+            BY_DESIGN
+            + "chdb has no Windows wheel; analytics runs without the embedded engine there"
+        )
     if importlib.util.find_spec("chdb") is None:
         service_missing("chdb (pip extra `embedded`) is not installed")
 

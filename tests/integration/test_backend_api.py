@@ -10,9 +10,7 @@ from sqlalchemy import create_engine, text
 
 from netra_backend.app.db.models import Base
 from netra_devtools.services.backend import start_backend
-from tests.conftest import service_missing
-
-pytestmark = pytest.mark.integration
+from tests.support.skips import BY_DESIGN, service_missing
 
 
 def _require_chdb() -> None:
@@ -22,7 +20,10 @@ def _require_chdb() -> None:
     from netra_devtools.compat import WINDOWS
 
     if WINDOWS:
-        pytest.skip("chdb has no Windows wheel; analytics runs without the embedded engine there")
+        pytest.skip(
+            BY_DESIGN
+            + "chdb has no Windows wheel; analytics runs without the embedded engine there"
+        )
     if importlib.util.find_spec("chdb") is None:
         service_missing("chdb (pip extra `embedded`) is not installed")
 

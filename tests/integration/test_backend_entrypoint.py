@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from netra_devtools.services import faults
+from tests.support.skips import console_script
 
-pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "Top-Secret-99x"
 
@@ -68,9 +68,7 @@ def test_unreachable_database_exits_1_naming_host_port_and_fix(tmp_path):
 
 
 def test_invoke_serve_points_to_fix_port_when_taken(tmp_path):
-    invoke = Path(sys.executable).with_name("invoke")
-    if not invoke.exists():
-        pytest.skip("invoke is not installed next to this Python")
+    invoke = console_script("invoke")
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
         holder.listen(1)
@@ -90,9 +88,7 @@ def test_invoke_serve_runs_the_backend_on_the_given_port(database_url, tmp_path)
 
     from netra_devtools.services.backend import free_port
 
-    invoke = Path(sys.executable).with_name("invoke")
-    if not invoke.exists():
-        pytest.skip("invoke is not installed next to this Python")
+    invoke = console_script("invoke")
     port = free_port()
     base = {k: v for k, v in os.environ.items() if not k.startswith(("NETRA_", "CLICKHOUSE_"))}
     log = tmp_path / "serve.log"

@@ -13,7 +13,6 @@ from netra_backend.app.db.database_manager import DatabaseUnavailable
 from netra_backend.app.main import create_app
 from netra_devtools.services import faults
 
-pytestmark = pytest.mark.integration
 BACKGROUND = ("analytics-client", "health-monitor", "pg-probe")
 
 

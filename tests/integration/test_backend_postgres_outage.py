@@ -5,13 +5,10 @@ from __future__ import annotations
 import time
 
 import httpx
-import pytest
 from sqlalchemy import create_engine
 
 from netra_backend.app.db.models import Base
 from netra_devtools.services.backend import start_backend
-
-pytestmark = pytest.mark.integration
 
 INTERVAL_S = 0.3
 # One monitor interval, plus what it takes to notice a refused connection and to poll (50 ms).

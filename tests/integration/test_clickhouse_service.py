@@ -19,8 +19,6 @@ from netra_backend.app.analytics.schema import EVENTS_DDL, ensure_schema, insert
 from netra_devtools.services import clickhouse
 from tests.conftest import service_missing
 
-pytestmark = pytest.mark.integration
-
 
 def connect(url: str, database: str = "default", **kwargs: Any) -> Any:
     """A stock clickhouse-connect client for an http://user:pass@host:port/db URL."""

@@ -10,11 +10,9 @@ from typing import Any
 
 import pytest
 
-from netra_devtools.cli import ProblemFound
+from netra_devtools.errors import StackError
 from netra_devtools.launcher import compose, compose_mode, control
 from netra_devtools.state import load_state
-
-pytestmark = [pytest.mark.integration, pytest.mark.docker]
 
 # sh as PID 1 ignores SIGTERM; the trap makes `down` fast instead of waiting 10 s per container.
 _LONG_RUNNING = "trap 'exit 0' TERM; {body} sleep 3600 & wait"
@@ -131,7 +129,7 @@ def test_run_compose_failure_prints_log_tail_records_state_and_fails(
     project = make_project("plain", "sick")
     out = Console(file=io.StringIO(), width=200, record=True)
     state_root = tmp_path / ".netra"
-    with pytest.raises(ProblemFound, match="not ready after 3s: sick"):
+    with pytest.raises(StackError, match="not ready after 3s: sick"):
         compose_mode.run_compose(
             out, docker_client, project, timeout=3, detach=True, state_root=state_root, urls={}
         )
@@ -185,7 +183,7 @@ def test_foreground_compose_takes_the_project_down_when_a_service_stops(
 
     project = make_project("healthy", "ends")
     out = Console(file=io.StringIO(), width=200)
-    with pytest.raises(ProblemFound, match="a service stopped"):
+    with pytest.raises(StackError, match="a service stopped"):
         compose_mode.run_compose(
             out,
             docker_client,

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
-pytestmark = [pytest.mark.integration, pytest.mark.docker]
-
 
 def test_busybox_container_runs_and_prints(docker_client, busybox_image) -> None:
     output = docker_client.containers.run(

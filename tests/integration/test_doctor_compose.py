@@ -11,8 +11,6 @@ import pytest
 from netra_devtools.state import save_state
 from tests.integration.test_doctor import Doctor, by_name, doctor  # noqa: F401 (fixture)
 
-pytestmark = [pytest.mark.integration, pytest.mark.docker]
-
 PORT_ERROR = (
     "ERROR:    [Errno 98] error while attempting to bind on address ('0.0.0.0', 8000): "
     "address already in use"

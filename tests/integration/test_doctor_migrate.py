@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
 import sqlalchemy as sa
 
 from netra_devtools.migrate import runner as migrate
 from netra_devtools.paths import REPO_ROOT
-
-pytestmark = pytest.mark.integration
 
 
 def test_head_version_is_the_newest_revision_file_without_a_database() -> None:

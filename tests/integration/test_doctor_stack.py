@@ -6,13 +6,10 @@ import os
 import signal
 
 import psutil
-import pytest
 
 from netra_devtools.services.postgres import free_port
 from tests.integration.test_doctor import Doctor, by_name, listening
 from tests.integration.test_launcher_local import Launcher, launcher  # noqa: F401 (fixture)
-
-pytestmark = pytest.mark.integration
 
 
 def _pids(state: dict[str, object]) -> dict[str, int]:

@@ -20,11 +20,11 @@ import pytest
 
 from netra_devtools.services.backend import BackendProcess, free_port, start_backend
 from netra_devtools.services.switch import LoopbackSwitch
-from tests.conftest import service_missing
 from tests.integration.test_clickhouse_service import connect
 from tests.support.posters import Posters, compare, stored_counts
+from tests.support.skips import by_design, service_missing
 
-pytestmark = pytest.mark.integration
+pytestmark = by_design(sys.platform != "linux", "mount namespaces and tmpfs are Linux")
 DISK = "1m"
 FILLER_BYTES = 400_000  # removed later: the space that "returns"
 FAST = {
@@ -38,8 +38,8 @@ FAST = {
 def small_disk(tmp_path: Path) -> Iterator[tuple[Path, Path, list[str]]]:
     """(path inside the namespace, the same directory seen from here, the command prefix that
     runs a process in that namespace): a 1 MB tmpfs that outlives the backends put on it."""
-    if sys.platform == "win32" or os.geteuid() != 0:
-        service_missing("a private tmpfs needs root on Linux (unshare -m, nsenter)")
+    if os.geteuid() != 0:
+        service_missing("a private tmpfs needs root (unshare -m, nsenter)")
     if not (shutil.which("unshare") and shutil.which("nsenter")):
         service_missing("unshare/nsenter (util-linux) not found")
     mount = tmp_path / "disk"

@@ -13,14 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from netra_devtools.services.backend import BackendProcess, free_port, start_backend
 from netra_devtools.services.switch import LoopbackSwitch
 from tests.integration.test_clickhouse_service import connect
 from tests.support.posters import Posters, compare, stored_counts
 
-pytestmark = pytest.mark.integration
 SEED = 14
 KILLS_WHILE_DOWN = 3
 KILLS_WHILE_UP = 4

@@ -20,6 +20,7 @@ import pytest
 from netra_devtools.docker import EngineNotFound, detect
 from netra_devtools.learnings import SPEC_DIR, load_catalog
 from netra_devtools.learnings.matcher import Matcher
+from tests.support.skips import require_module, service_missing
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "docker_log_introspection_windows.py"
@@ -89,9 +90,6 @@ def project(docker_client: Any, busybox_image: str) -> Iterator[str]:
         container.remove(force=True)
 
 
-pytestmark = [pytest.mark.integration, pytest.mark.docker]
-
-
 def test_findings_per_compose_service_with_line_numbers(docker_host: str, project: str) -> None:
     result = _introspect(docker_host, "--project", project, "--json")
     assert result.returncode == 1, result.stderr
@@ -121,13 +119,11 @@ def test_table_names_the_fix_for_people(docker_host: str, project: str) -> None:
     assert "invoke fix-port" in result.stdout and "api:2" in result.stdout
 
 
-@pytest.mark.skipif(
-    shutil.which("docker-compose") is None and shutil.which("docker") is None,
-    reason="no compose CLI installed",
-)
 def test_compose_cli_fallback_attributes_lines_to_services(
     docker_host: str, project: str, busybox_image: str, tmp_path: Path
 ) -> None:
+    if shutil.which("docker-compose") is None and shutil.which("docker") is None:
+        service_missing("no compose CLI installed (docker compose or docker-compose)")
     compose = tmp_path / "docker-compose.yml"
     compose.write_text(
         "version: '3.8'\nservices:\n"
@@ -138,7 +134,7 @@ def test_compose_cli_fallback_attributes_lines_to_services(
         docker_host, "--via", "cli", "--project", project, "--compose-file", str(compose), "--json"
     )
     if "neither `docker compose` nor `docker-compose`" in result.stderr:
-        pytest.skip(result.stderr)
+        service_missing(result.stderr.strip())
     assert result.returncode == 1, result.stderr
     findings = json.loads(result.stdout)["findings"]
     found = sorted((f["source"], f["line"], f["signature"]) for f in findings)
@@ -331,7 +327,7 @@ def test_real_socket_and_client_errors_are_recognised(tmp_path: Path) -> None:
             second.bind(first.getsockname())
     assert MATCHER.identify(f"OSError: {in_use.value}").id == "port-in-use"
 
-    clickhouse_connect = pytest.importorskip("clickhouse_connect")
+    clickhouse_connect = require_module("clickhouse_connect")
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
         port = holder.getsockname()[1]

@@ -18,13 +18,11 @@ from typing import Any
 
 import pytest
 
-from netra_devtools.cli import ProblemFound
+from netra_devtools.errors import StackError
 from netra_devtools.launcher import local, steps
 from netra_devtools.services.postgres import free_port
 from netra_devtools.state import load_state
 from tests.conftest import service_missing
-
-pytestmark = pytest.mark.integration
 
 # Serves /health/ready after a short start-up, with a child process that listens too (the
 # reloader-style grandchild that must not survive Ctrl-C). Fails when DATABASE_URL is missing.
@@ -126,15 +124,13 @@ def test_backend_gets_the_database_url_is_awaited_and_stops_with_its_children(
 
 def test_backend_that_exits_fails_the_start_with_its_last_log_line(stack_factory: Any) -> None:
     stack = stack_factory("crash", free_port())
-    with pytest.raises(
-        ProblemFound, match=r"backend exited with code 1: .*is PostgreSQL running\?"
-    ):
+    with pytest.raises(StackError, match=r"backend exited with code 1: .*is PostgreSQL running\?"):
         stack.start()
 
 
 def test_backend_never_ready_times_out_naming_the_readiness_url(stack_factory: Any) -> None:
     stack = stack_factory("unready", free_port(), timeout=3)
     with pytest.raises(
-        ProblemFound, match=r"backend not ready after 3s at http://127\.0\.0\.1:\d+/health/ready"
+        StackError, match=r"backend not ready after 3s at http://127\.0\.0\.1:\d+/health/ready"
     ):
         stack.start()

@@ -21,8 +21,6 @@ from netra_devtools import procs
 from netra_devtools.services.postgres import free_port
 from tests.conftest import REPO_ROOT, service_missing
 
-pytestmark = pytest.mark.integration
-
 SCRIPT = REPO_ROOT / "scripts" / "dev_launcher.py"
 # The field report's compose engine must not be picked up from the developer's environment here.
 _ENV_DROP = ("DOCKER_HOST", "DATABASE_URL", "CLICKHOUSE_URL")

@@ -8,12 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from netra_devtools.state import save_state
 from tests.conftest import REPO_ROOT
-
-pytestmark = pytest.mark.integration
 
 SCRIPT = REPO_ROOT / "scripts" / "dev_launcher.py"
 PORT_IN_USE = (

@@ -15,8 +15,6 @@ from netra_devtools.launcher import compose
 from netra_devtools.state import save_state
 from tests.conftest import REPO_ROOT
 
-pytestmark = [pytest.mark.integration, pytest.mark.docker]
-
 SCRIPT = REPO_ROOT / "scripts" / "dev_launcher.py"
 COMPOSE_FILE = """services:
   backend:

@@ -6,17 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from netra_devtools.cli import ProblemFound
+from netra_devtools.errors import StackError
 from netra_devtools.launcher.run import COMPOSE_FILE, UpOptions, choose_mode
-
-pytestmark = pytest.mark.integration
 
 
 def _opts(tmp_path: Path, **kwargs: object) -> UpOptions:
     return UpOptions(root=tmp_path / ".netra", **kwargs)  # type: ignore[arg-type]
 
 
-@pytest.mark.docker
 def test_auto_picks_local_and_names_the_images_it_cannot_get(
     tmp_path: Path, docker_host: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -29,16 +26,14 @@ def test_auto_picks_local_and_names_the_images_it_cannot_get(
     assert "\n" not in why
 
 
-@pytest.mark.docker
 def test_compose_demanded_without_images_fails_with_the_reason(
     tmp_path: Path, docker_host: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DOCKER_HOST", docker_host)
-    with pytest.raises(ProblemFound, match="compose mode unavailable: images neither present"):
+    with pytest.raises(StackError, match="compose mode unavailable: images neither present"):
         choose_mode(_opts(tmp_path, mode="compose", profiles=["full"]))
 
 
-@pytest.mark.docker
 def test_auto_picks_compose_when_every_image_is_present(
     tmp_path: Path, docker_host: str, busybox_image: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -73,7 +68,6 @@ def test_local_requested_never_asks_docker(tmp_path: Path, monkeypatch: pytest.M
     )
 
 
-@pytest.mark.docker
 def test_a_backend_image_built_before_does_not_need_its_base_image(
     tmp_path: Path,
     docker_host: str,
@@ -92,7 +86,6 @@ def test_a_backend_image_built_before_does_not_need_its_base_image(
     assert why.endswith("(no registry?): postgres:16-alpine")
 
 
-@pytest.mark.docker
 def test_up_in_compose_mode_detached_records_the_project_and_down_removes_it(
     tmp_path: Path,
     docker_host: str,
@@ -124,7 +117,7 @@ def test_up_in_compose_mode_detached_records_the_project_and_down_removes_it(
         text = out.export_text()
         assert "mode        compose     Docker engine reachable" in text
         assert load_state(opts.root)["compose"]["project"] == opts.project
-        with pytest.raises(ProblemFound, match=f"compose project {opts.project} is recorded"):
+        with pytest.raises(StackError, match=f"compose project {opts.project} is recorded"):
             run.up(opts, out)
     finally:
         assert control.down(opts.root) == [f"compose project {opts.project} taken down"]

@@ -12,8 +12,6 @@ import pytest
 from netra_devtools import procs
 from netra_devtools.services.postgres import free_port
 
-pytestmark = pytest.mark.integration
-
 # A child that listens, starts a grandchild that listens too, and ignores SIGTERM only in the
 # grandchild (the stubborn orphan the field report found holding the port).
 _PARENT = """

@@ -21,8 +21,6 @@ from netra_backend.app.alembic import catalog
 from netra_devtools.migrate.runner import alembic_config, current_version, migrate
 from netra_devtools.paths import REPO_ROOT
 
-pytestmark = pytest.mark.integration
-
 
 def _revisions() -> list[str]:
     from alembic.script import ScriptDirectory

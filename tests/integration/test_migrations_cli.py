@@ -22,8 +22,6 @@ from tests.conftest import service_missing
 from tests.integration import test_migrations as scenarios
 from tests.integration.test_migrations import HEAD, REVISIONS, alembic_cli
 
-pytestmark = pytest.mark.integration
-
 fresh_database = scenarios.fresh_database
 
 

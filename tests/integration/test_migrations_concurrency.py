@@ -11,7 +11,6 @@ import time
 from typing import Any
 
 import psycopg2
-import pytest
 from sqlalchemy.engine import make_url
 
 from netra_backend.app.alembic.runtime import LOCK_KEY
@@ -24,8 +23,6 @@ from tests.integration.test_migrations import HEAD, REVISIONS, alembic_cli, snap
 # The scenario module's fixtures, shared (module scope: each module gets its own instances).
 fresh_database = scenarios.fresh_database
 snapshots = scenarios.snapshots
-
-pytestmark = pytest.mark.integration
 
 
 def _alembic_process(url: str, *args: str) -> subprocess.Popen[str]:

@@ -14,8 +14,6 @@ from alembic.runtime.migration import MigrationContext
 from netra_backend.app.alembic import catalog
 from netra_backend.app.alembic import idempotent as idem
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 def operations(database_url: str) -> Iterator[sa.Connection]:
@@ -113,3 +111,49 @@ def test_helpers_look_only_in_the_schema_they_are_given(operations: sa.Connectio
 def test_add_column_to_a_missing_table_fails_clearly(operations: sa.Connection) -> None:
     with pytest.raises(idem.MissingTable, match=r"cannot add column public.nowhere.x: the table"):
         idem.add_column("nowhere", sa.Column("x", sa.Integer()))
+
+
+def test_repair_mode_drops_only_what_the_same_replay_created(
+    operations: sa.Connection, caplog: pytest.LogCaptureFixture
+) -> None:
+    from netra_backend.app.alembic.repair_mode import repair_mode
+
+    caplog.set_level(logging.INFO, logger="netra.migrations")
+    idem.create_table("users", *_users())
+    idem.create_index("idx_users_email", "users", ["email"])
+    idem.add_column("users", sa.Column("nickname", sa.Text(), nullable=True))
+    with repair_mode():  # a revision that drops things, replayed by a repair
+        idem.drop_column("users", "nickname")
+        idem.drop_index("idx_users_email", "users")
+        idem.drop_constraint("uq_users_email", "users", type_="unique")
+        idem.drop_table("users")
+        idem.create_table("posts", sa.Column("id", sa.Integer(), nullable=False))
+        idem.add_column("posts", sa.Column("title", sa.Text(), nullable=True))
+        idem.drop_column("posts", "title")  # created by this replay: it may go again
+        idem.drop_table("posts")
+    snap = catalog.snapshot(operations)
+    assert set(snap["tables"]) == {"users"}
+    assert {"id", "email", "nickname"} == set(snap["tables"]["users"])
+    assert "idx_users_email" in snap["indexes"] and "uq_users_email" in snap["constraints"]
+    assert "skip drop table public.users: a repair drops only what it created itself" in caplog.text
+    idem.drop_column("users", "nickname")  # outside repair mode, drops are drops again
+    assert "nickname" not in catalog.snapshot(operations)["tables"]["users"]
+
+
+def test_a_column_that_lost_its_default_gets_it_back_and_a_changed_one_stays(
+    operations: sa.Connection,
+) -> None:
+    operations.execute(sa.text("CREATE TABLE flags (id serial, on_ boolean, kind text)"))
+    operations.execute(sa.text("ALTER TABLE flags ALTER COLUMN id DROP DEFAULT"))
+    operations.execute(sa.text("ALTER TABLE flags ALTER COLUMN kind SET DEFAULT 'custom'"))
+    idem.create_table(
+        "flags",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("on_", sa.Boolean(), server_default=sa.text("true"), nullable=True),
+        sa.Column("kind", sa.Text(), server_default="plain", nullable=True),
+        sa.PrimaryKeyConstraint("id", name="flags_pkey"),
+    )
+    columns = catalog.snapshot(operations)["tables"]["flags"]
+    assert columns["id"]["default"] == "nextval('flags_id_seq'::regclass)"  # its own sequence
+    assert columns["on_"]["default"] == "true"
+    assert columns["kind"]["default"] == "'custom'::text"  # a person's choice: left alone

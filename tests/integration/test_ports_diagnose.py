@@ -15,8 +15,8 @@ import pytest
 
 from netra_devtools.compat import LINUX, WINDOWS, is_root
 from netra_devtools.ports import diagnose
+from tests.support.skips import by_design
 
-pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -83,7 +83,7 @@ def test_time_wait_sockets_are_reported_but_are_not_holders() -> None:
     assert any("TIME_WAIT" in note for note in diag.notes)
 
 
-@pytest.mark.skipif(not LINUX, reason="the sock_diag / /proc fast path is Linux only")
+@by_design(not LINUX, "the sock_diag / /proc fast path is Linux only")
 def test_netlink_and_proc_tables_agree(spawn_listener: Any) -> None:
     from netra_devtools.ports import _linux
 
@@ -104,7 +104,7 @@ def test_importing_the_package_loads_no_submodule() -> None:
     assert out == "[]"
 
 
-@pytest.mark.skipif(not LINUX, reason="Linux fast path")
+@by_design(not LINUX, "Linux fast path")
 def test_fast_path_imports_neither_psutil_nor_rich(spawn_listener: Any) -> None:
     _child, port = spawn_listener()
     code = (
@@ -125,7 +125,7 @@ def test_fast_path_imports_neither_psutil_nor_rich(spawn_listener: Any) -> None:
     assert out == [str(_child.pid), "False", "False", "False"]
 
 
-@pytest.mark.skipif(WINDOWS or not is_root(), reason="needs root to run a check as nobody")
+@by_design(WINDOWS or not is_root(), "needs root to run a check as nobody")
 def test_privileged_port_is_classified_for_an_unprivileged_user() -> None:
     from netra_devtools.ports._bind import unprivileged_port_start
 
@@ -152,7 +152,7 @@ def test_privileged_port_is_classified_for_an_unprivileged_user() -> None:
     assert any(f["argv"][:2] == ["sudo", "sysctl"] and f["needs_admin"] for f in data["fixes"])
 
 
-@pytest.mark.skipif(not LINUX, reason="compares the Linux fast path with psutil")
+@by_design(not LINUX, "compares the Linux fast path with psutil")
 def test_psutil_scan_used_on_macos_and_windows_agrees_with_the_fast_path(
     spawn_listener: Any,
 ) -> None:

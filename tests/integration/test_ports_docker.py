@@ -12,8 +12,7 @@ import pytest
 
 from netra_devtools.ports import diagnose, free
 from netra_devtools.ports._docker import container_for_port
-
-pytestmark = [pytest.mark.integration, pytest.mark.docker]
+from tests.support.skips import service_missing
 
 
 @pytest.fixture
@@ -48,7 +47,7 @@ def test_docker_proxy_holder_names_the_container(published_container: tuple[Any,
     diag = diagnose(port)
     proxies = [h for h in diag.holders if h.name == "docker-proxy"]
     if not proxies:
-        pytest.skip("this engine publishes ports without the userland proxy")
+        service_missing("docker-proxy: this engine publishes ports without the userland proxy")
     assert proxies[0].container is not None
     assert proxies[0].container["name"] == container.name
     assert proxies[0].container["container_port"] == "80/tcp"

@@ -16,8 +16,7 @@ import pytest
 from netra_devtools.compat import WINDOWS, is_root
 from netra_devtools.ports import diagnose, free
 from netra_devtools.ports._free import execute, plan_free, signal_if_same
-
-pytestmark = pytest.mark.integration
+from tests.support.skips import by_design, require_module
 
 # A Django/werkzeug-style reloader: the parent re-runs its own argv with RUN_MAIN=true and
 # respawns the child whenever it exits; only the child listens.
@@ -228,7 +227,7 @@ def test_holder_of_a_running_stack_is_not_called_an_orphan(
     assert not any("orphan" in note for note in report.notes)
 
 
-@pytest.mark.skipif(WINDOWS or not is_root(), reason="needs root to start another user's process")
+@by_design(WINDOWS or not is_root(), "needs root to start another user's process")
 def test_other_users_process_needs_force(spawn_listener: Any) -> None:
     child, port = spawn_listener(user="nobody")
     report = free(port)
@@ -247,7 +246,7 @@ def test_own_process_and_ancestors_are_never_signalled() -> None:
 
 
 def test_real_uvicorn_reload_supervisor_and_worker_are_both_stopped(tmp_path: Path) -> None:
-    pytest.importorskip("uvicorn")
+    require_module("uvicorn")
     (tmp_path / "tiny_app.py").write_text(
         "async def app(scope, receive, send):\n    pass\n", encoding="utf-8"
     )

@@ -11,8 +11,6 @@ import sqlalchemy as sa
 
 from netra_devtools.services import postgres
 
-pytestmark = pytest.mark.integration
-
 
 def _binaries() -> postgres.PostgresBinaries:
     try:

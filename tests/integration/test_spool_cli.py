@@ -25,7 +25,6 @@ from tests.integration.test_analytics_end_to_end import (
     backend_factory,  # noqa: F401 - the fixture
 )
 
-pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 
 

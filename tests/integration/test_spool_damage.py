@@ -28,7 +28,6 @@ from tests.integration.test_analytics_end_to_end import (
 )
 from tests.integration.test_clickhouse_service import connect
 
-pytestmark = pytest.mark.integration
 BATCHES = 24
 SEGMENT_BYTES = 1500  # several segments, so damage lands in old and in active ones
 

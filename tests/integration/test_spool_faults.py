@@ -7,14 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from netra_devtools.compat import WINDOWS
+from tests.support.skips import by_design
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(WINDOWS, reason="RLIMIT_FSIZE is POSIX"),
-]
+pytestmark = by_design(WINDOWS, "RLIMIT_FSIZE is POSIX")
 
 DISK_FULL_CHILD = """
 import json, resource, signal, sys

@@ -20,8 +20,6 @@ from netra_backend.app.analytics.schema import ensure_schema, insert_batch, inse
 from netra_backend.app.analytics.spool.disk import Batch, DiskSpool
 from tests.integration.test_clickhouse_service import connect
 
-pytestmark = pytest.mark.integration
-
 
 class AckDroppingProxy:
     """A loopback TCP proxy; while `drop_acks` is set it lets an INSERT through to the server,

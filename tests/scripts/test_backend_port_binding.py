@@ -11,12 +11,10 @@ from typing import Any
 
 import pytest
 
-from tests.scripts._runner import run_script
+from tests.support.scripts import run_script
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "test_backend_port_binding.py"
-
-pytestmark = pytest.mark.integration
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -13,8 +13,6 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "test_clickhouse_graceful_failure.py"
 
-pytestmark = pytest.mark.integration
-
 
 def _main(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     from netra_devtools.analytics.cli import main

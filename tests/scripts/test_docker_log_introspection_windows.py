@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from netra_devtools.compat import WINDOWS
+from tests.support.skips import by_design, require_module
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "docker_log_introspection_windows.py"
@@ -51,8 +52,19 @@ def test_file_with_known_errors_exits_1_and_json_follows_the_contract(
     assert report["summary"]["findings"] == 16
     assert report["summary"]["by_signature"]["port-in-use"] == 3
     first = report["findings"][0]
-    assert set(first) == {"signature", "learning", "line", "source", "text"}
+    assert set(first) == {
+        "signature",
+        "learning",
+        "line",
+        "source",
+        "text",
+        "cause",
+        "fix",
+        "fix_task",
+    }
     assert first["line"] == 1 and first["signature"] == "port-in-use"
+    assert first["fix_task"] == "invoke fix-port" and "invoke check-port" in first["fix"]
+    assert first["cause"].strip() and first["cause"] != first["fix"]
     assert first["source"].endswith("compose.log")
     assert first["text"].startswith("ERROR:    [Errno 98]")
 
@@ -87,6 +99,68 @@ def test_table_groups_by_signature_with_the_fix_task(data_dir: Path, tmp_path: P
     assert "invoke fix-port" in result.stdout and "invoke migrate" in result.stdout
 
 
+def test_table_fits_80_columns_even_for_a_long_path(data_dir: Path, tmp_path: Path) -> None:
+    deep = tmp_path.joinpath(*["a-rather-long-directory-name"] * 6)
+    deep.mkdir(parents=True)
+    log = deep / "compose-logs-of-the-whole-stack.log"
+    log.write_bytes(_known_log(data_dir, tmp_path).read_bytes())
+    result = _run("--file", str(log))
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80, max(lines, key=len)
+    assert any("│ port-in-use " in line and "│     3 │ 1 " in line for line in lines)
+
+
+@by_design(WINDOWS, "FIFOs and /dev/zero are POSIX")
+@pytest.mark.parametrize("kind", ["fifo", "char-device", "directory", "socket"])
+def test_a_path_that_is_not_a_regular_file_is_refused_without_opening_it(
+    kind: str, tmp_path: Path
+) -> None:
+    import socket
+
+    target = tmp_path / kind
+    if kind == "fifo":
+        os.mkfifo(target)  # no writer: opening it for reading would block forever
+    elif kind == "char-device":
+        target = Path("/dev/zero")
+    elif kind == "directory":
+        target.mkdir()
+    else:
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(str(target))
+    result = _run("--file", str(target))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: --file {target}: ") and "not a regular file" in (
+        result.stderr
+    )
+    assert result.stderr.count("\n") == 1 and result.stdout == ""
+
+
+@pytest.mark.parametrize("engine", ["re2", "hyperscan"])
+def test_both_engines_report_the_same_findings(engine: str, data_dir: Path, tmp_path: Path) -> None:
+    require_module("hyperscan") if engine == "hyperscan" else None
+    result = _run("--file", str(_known_log(data_dir, tmp_path)), "--json", "--engine", engine)
+    assert result.returncode == 1, result.stderr
+    found = [(f["line"], f["signature"]) for f in json.loads(result.stdout)["findings"]]
+    assert len(found) == 16 and found[0] == (1, "port-in-use")
+
+
+def test_unknown_engine_in_the_environment_is_bad_usage() -> None:
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--file", "-"],
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        env={**os.environ, "NETRA_INTROSPECT_ENGINE": "grep"},
+    )
+    assert result.returncode == 2
+    assert (
+        result.stderr.startswith("error: unknown engine 'grep'") and result.stderr.count("\n") == 1
+    )
+
+
 @pytest.mark.parametrize(
     "args",
     [
@@ -111,7 +185,7 @@ def test_help_is_the_docstring_with_a_sample_run() -> None:
     assert "Sample run" in result.stdout and "--follow" in result.stdout
 
 
-@pytest.mark.skipif(WINDOWS, reason="SIGINT delivery to a child differs on Windows")
+@by_design(WINDOWS, "SIGINT delivery to a child differs on Windows")
 def test_ctrl_c_exits_130() -> None:
     process = subprocess.Popen(
         [sys.executable, str(SCRIPT), "--file", "-", "--follow"],
@@ -134,3 +208,41 @@ def test_ctrl_c_exits_130() -> None:
         if process.poll() is None:
             process.kill()
             process.wait(10)
+
+
+@pytest.mark.parametrize("compose_cli", [False, True], ids=["no-cli", "cli-without-engine"])
+def test_bare_command_without_docker_names_the_three_ways_to_give_input(
+    tmp_path: Path, compose_cli: bool
+) -> None:
+    bin_dir = tmp_path / "bin"  # a PATH with python, and the compose CLI but no engine behind it
+    bin_dir.mkdir()
+    (bin_dir / "python").symlink_to(sys.executable)
+    if compose_cli:
+        import shutil
+
+        from tests.conftest import service_missing
+
+        found = shutil.which("docker-compose")
+        if found is None:
+            service_missing("docker-compose (the compose CLI) is not installed")
+        (bin_dir / "docker-compose").symlink_to(found)
+    env = {
+        **os.environ,
+        "DOCKER_HOST": f"unix://{tmp_path}/gone.sock",
+        "HOME": str(tmp_path),
+        "DOCKER_CONFIG": str(tmp_path / "docker-config"),
+        "PATH": str(bin_dir),
+    }
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.count("\n") == 1 and "gone.sock" not in result.stderr
+    for way in ("--file PATH", "--file -", "--file .netra/logs/backend.log"):
+        assert way in result.stderr

@@ -12,12 +12,10 @@ from typing import Any
 
 import pytest
 
-from tests.scripts._runner import run_script
+from tests.support.scripts import run_script
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "fix_port_8000_windows.py"
-
-pytestmark = pytest.mark.integration
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import importlib
 from pathlib import Path
 
@@ -11,27 +10,10 @@ from invoke.parser import ParseError, Parser, ParserContext
 
 from netra_devtools.tasks import TASKS, collection
 from netra_devtools.tasks.from_parser import command_parser, options_of
+from tests.support.commands import script_entry
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPTS = sorted((REPO / "scripts").glob("*.py"))
-
-
-def _script_entry(script: Path) -> tuple[str, str | None]:
-    """(the cli module a shim imports `main` from, the subcommand it prepends or None)."""
-    tree = ast.parse(script.read_text(encoding="utf-8"))
-    modules = [
-        node.module
-        for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.endswith(".cli")
-    ]
-    assert len(modules) == 1, f"{script.name} must import main from exactly one <tool>.cli"
-    command = None
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "main" and node.args:
-            first = node.args[0]
-            if isinstance(first, ast.List) and isinstance(first.elts[0], ast.Constant):
-                command = str(first.elts[0].value)
-    return modules[0], command
 
 
 def _task_options(name: str) -> set[str]:
@@ -41,7 +23,7 @@ def _task_options(name: str) -> set[str]:
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=[s.name for s in SCRIPTS])
 def test_every_script_option_exists_on_its_task(script: Path) -> None:
-    module_name, command = _script_entry(script)
+    module_name, command = script_entry(script)
     cli = importlib.import_module(module_name)
     commands = [command] if command else [c for (m, c) in TASKS.values() if m is cli]
     for each in commands:

@@ -126,7 +126,7 @@ def test_masked_urls_hide_passwords(monkeypatch):
     settings = load_settings()
     assert settings.database_url.startswith("postgresql+psycopg2://")
     assert SECRET not in settings.masked_database_url() + settings.masked_clickhouse_url()
-    assert settings.secrets() == (SECRET, SECRET)
+    assert settings.secrets() == (SECRET,)  # each secret once
 
 
 def test_env_example_loads_with_its_defaults(tmp_path):
@@ -137,3 +137,27 @@ def test_env_example_loads_with_its_defaults(tmp_path):
     assert settings.connect_timeout_s == 3.0  # empty CLICKHOUSE_CONNECT_TIMEOUT: the default
     assert settings.clickhouse_url is None
     assert settings.spool_dir == Path(".netra/spool")
+
+
+@pytest.mark.parametrize("where", ["environment", ".env"])
+def test_an_empty_database_url_is_refused_naming_it(monkeypatch, tmp_path, where):
+    if where == "environment":
+        monkeypatch.setenv("DATABASE_URL", " ")
+    else:
+        (tmp_path / ".env").write_text("DATABASE_URL=\n")
+    with pytest.raises(SettingsError, match="^DATABASE_URL is set but empty") as raised:
+        load_settings()
+    assert raised.value.exit_code == 2
+
+
+def test_an_unset_database_url_still_means_the_local_default():
+    assert load_settings().database_url.endswith("@localhost:5432/netra")
+
+
+def test_the_body_limit_is_a_few_mib_and_configurable(monkeypatch):
+    assert load_settings().netra_max_body_bytes == 4 * 1024 * 1024
+    monkeypatch.setenv("NETRA_MAX_BODY_BYTES", "65536")
+    assert load_settings().netra_max_body_bytes == 65536
+    monkeypatch.setenv("NETRA_MAX_BODY_BYTES", "12")
+    with pytest.raises(SettingsError, match="^NETRA_MAX_BODY_BYTES"):
+        load_settings()

@@ -15,8 +15,9 @@ import pytest
 
 from netra_devtools.compat import WINDOWS, is_root
 from netra_devtools.docker import EngineNotFound, candidates, detect, probe
+from tests.support.skips import by_design
 
-pytestmark = pytest.mark.skipif(WINDOWS, reason="unix sockets")
+pytestmark = by_design(WINDOWS, "unix sockets")
 
 
 @pytest.fixture
@@ -83,7 +84,7 @@ def test_endpoint_that_is_not_an_engine_is_reported(short_dir: Path) -> None:
     assert probe(f"unix://{path}", 2) == "not answering /_ping (got 'HTTP/1.0 404 Not Found')"
 
 
-@pytest.mark.skipif(is_root(), reason="root bypasses socket permissions")
+@by_design(is_root(), "root bypasses socket permissions")
 def test_socket_without_permission_is_reported(short_dir: Path) -> None:
     path = short_dir / "locked.sock"
     _serve(path, PONG)

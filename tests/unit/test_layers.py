@@ -12,13 +12,25 @@ KNOWN, IMPORTS = import_graph()
 
 # top to bottom: a module never imports one from a layer above its own
 BACKEND_LAYERS = [
-    ["netra_backend.__main__", "netra_backend.app.main"],
-    ["netra_backend.app.startup_module", "netra_backend.app.routes"],
+    ["netra_backend.__main__", "netra_backend.app.main", "netra_backend.admin_client"],
+    [
+        "netra_backend.app.startup_module",
+        "netra_backend.app.routes",
+        "netra_backend.app.body_limit",
+        "netra_backend.app.validation_errors",
+        "netra_backend.app.admin_token",
+    ],
     ["netra_backend.app.health_monitor"],
     ["netra_backend.app.alembic"],
     ["netra_backend.app.analytics", "netra_backend.app.db"],
     ["netra_backend.app.config"],
-    ["netra_backend.redact", "netra_backend.compat", "netra_backend.cli"],
+    [
+        "netra_backend.redact",
+        "netra_backend.compat",
+        "netra_backend.cli",
+        "netra_backend.logging_setup",
+        "netra_backend.errors",
+    ],
 ]
 # packages of one layer that must not know each other
 INDEPENDENT = [("netra_backend.app.analytics", "netra_backend.app.db")]
@@ -33,6 +45,7 @@ PLATFORM_MODULES = {
     "netra_devtools.docker._posix": "netra_devtools.docker.detect",
     "netra_devtools.services._pg_windows": "netra_devtools.services.pg_runtime",
     "netra_devtools.services._pg_posix": "netra_devtools.services.pg_runtime",
+    "netra_devtools.services.shared_cache": "netra_devtools.services._pg_posix",
     "netra_backend.app.analytics.spool._windows": "netra_backend.app.analytics.spool.records",
     "netra_backend.app.analytics.spool._posix": "netra_backend.app.analytics.spool.records",
 }

@@ -18,6 +18,7 @@ from netra_devtools.learnings.validate import (
     check_ids,
     missing_references,
 )
+from tests.support.skips import service_missing
 
 CATALOG = load_catalog(SPEC_DIR)
 MATCHER = Matcher(CATALOG.signatures)
@@ -250,8 +251,9 @@ def test_signature_generalises_to_other_real_lines(expected: str, line: str) -> 
     assert found == ([] if expected == "-" else [expected])
 
 
-@pytest.mark.skipif(shutil.which("grep") is None, reason="GNU grep not installed")
 def test_exported_patterns_select_the_same_lines_in_grep(tmp_path: Path, data_dir: Path) -> None:
+    if shutil.which("grep") is None:
+        service_missing("GNU grep is not installed")
     lines = [line for _, line in _known_errors(data_dir) + OTHER_REAL_LINES]
     lines += [ex for sig in CATALOG.signatures for ex in sig.examples + sig.near_misses]
     (tmp_path / "log").write_text("\n".join(lines) + "\n", "utf-8")

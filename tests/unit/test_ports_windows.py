@@ -15,6 +15,7 @@ from netra_devtools.ports._windows import (
     range_containing,
     reserve_fixes,
 )
+from tests.support.skips import by_design
 
 EXPECTED = {
     "excludedportrange_en_administered.txt": [(80, 80, False), (5986, 5986, False),
@@ -138,7 +139,7 @@ def test_firewall_rules_opening_a_port_are_found() -> None:
     assert parse_firewall_rules(SHOW_RULE, 22) == []
 
 
-@pytest.mark.skipif(WINDOWS, reason="proves the path where netsh is missing")
+@by_design(WINDOWS, "proves the path where netsh is missing")
 def test_forbidden_without_netsh_is_explained_not_raised() -> None:
     from netra_devtools.ports._model import BindResult, Diagnosis, Holder
     from netra_devtools.ports._windows import explain_forbidden, kill_fix

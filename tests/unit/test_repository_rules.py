@@ -10,23 +10,39 @@ REPO = Path(__file__).resolve().parents[2]
 SCRIPTS = sorted((REPO / "scripts").glob("*.py"))
 
 
-def _test_file_for(script: Path) -> Path:
+def script_test_problem(root: Path, script: Path) -> str | None:
+    """The rule: scripts/X.py has tests/scripts/test_X.py, which names it; None when kept."""
     stem = script.stem.removeprefix("test_")
-    return REPO / "tests" / "scripts" / f"test_{stem}.py"
+    test_file = root / "tests" / "scripts" / f"test_{stem}.py"
+    if not test_file.is_file():
+        return f"{script.name} has no test: create {test_file.relative_to(root).as_posix()}"
+    text = test_file.read_text(encoding="utf-8")
+    if f"scripts/{script.name}" not in text and script.stem not in text:
+        return f"{test_file.name} never names {script.name}"
+    return None
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=[s.name for s in SCRIPTS])
 def test_every_script_has_its_own_test(script: Path) -> None:
-    test_file = _test_file_for(script)
-    assert test_file.is_file(), f"{script.name} has no test: create {test_file.relative_to(REPO)}"
-    assert f"scripts/{script.name}" in test_file.read_text(encoding="utf-8") or (
-        script.stem in test_file.read_text(encoding="utf-8")
-    ), f"{test_file.name} never names {script.name}"
+    assert script_test_problem(REPO, script) is None
 
 
 def test_rule_catches_a_script_without_a_test(tmp_path: Path) -> None:
-    orphan = tmp_path / "scripts" / "orphan_tool.py"
-    assert not _test_file_for(orphan).exists()
+    for name in ("kept.py", "orphan_tool.py", "unnamed.py"):
+        (tmp_path / "scripts").mkdir(exist_ok=True)
+        (tmp_path / "scripts" / name).write_text("print('hi')\n")
+    (tmp_path / "tests" / "scripts").mkdir(parents=True)
+    (tmp_path / "tests" / "scripts" / "test_kept.py").write_text('run_script("kept.py")\n')
+    (tmp_path / "tests" / "scripts" / "test_unnamed.py").write_text("def test_x(): pass\n")
+    problems = {
+        script.name: script_test_problem(tmp_path, script)
+        for script in sorted((tmp_path / "scripts").glob("*.py"))
+    }
+    assert problems == {
+        "kept.py": None,
+        "orphan_tool.py": "orphan_tool.py has no test: create tests/scripts/test_orphan_tool.py",
+        "unnamed.py": "test_unnamed.py never names unnamed.py",
+    }
 
 
 def _readme_command(marker: str) -> str:
@@ -49,3 +65,18 @@ def test_readme_quickstart_has_exactly_two_commands() -> None:
     bash_block = quickstart.split("```bash", 1)[1].split("```", 1)[0]
     commands = [ln for ln in bash_block.splitlines() if ln.strip() and not ln.startswith("#")]
     assert len(commands) == 2, commands
+
+
+def test_skips_say_whether_a_service_is_missing_or_the_test_does_not_apply() -> None:
+    """pytest.importorskip and skipif hid missing services from NETRA_REQUIRE_SERVICES=1: a
+    missing service goes through service_missing/require_module, a platform or privilege skip
+    through by_design (tests/support/skips.py)."""
+    hidden = []
+    for path in sorted((REPO / "tests").rglob("*.py")):
+        if path.parent.name == "support" or path == Path(__file__):
+            continue
+        text = path.read_text(encoding="utf-8")
+        hidden += [
+            f"{path.relative_to(REPO)}: {w}" for w in ("importorskip", "skipif") if w in text
+        ]
+    assert hidden == []

@@ -6,6 +6,7 @@ the partial states to start from by diffing the snapshots before and after each 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -44,8 +45,16 @@ WHERE n.nspname = :schema AND k.contype <> 'n'
 """
 
 
+def _quote(connection: sa.Connection, name: str) -> str:
+    return str(connection.dialect.identifier_preparer.quote(name))
+
+
 def snapshot(connection: sa.Connection, schema: str = "public") -> dict[str, Any]:
-    """Tables with their columns, indexes and constraints of `schema` (alembic_version left out)."""
+    """Tables with their columns, indexes and constraints of `schema` (alembic_version left out).
+
+    Defaults and foreign keys name other schemas' objects only when those are off the search
+    path: take the snapshot with `schema` on it (the database's own schema always is).
+    """
     params = {"schema": schema}
     tables: dict[str, dict[str, Any]] = {}
     for table, column, type_, notnull, default in connection.execute(sa.text(_COLUMNS), params):
@@ -56,8 +65,11 @@ def snapshot(connection: sa.Connection, schema: str = "public") -> dict[str, Any
             "not_null": bool(notnull),
             "default": default,
         }
+    # pg_get_indexdef always names the schema ("ON public.userbase"): drop it, so that the
+    # snapshots of two schemas (a database and a reference built beside it) compare.
+    qualifier = re.compile(rf"( ON (?:ONLY )?){re.escape(_quote(connection, schema))}\.")
     indexes = {
-        name: {"table": table, "definition": definition}
+        name: {"table": table, "definition": qualifier.sub(r"\1", definition, count=1)}
         for name, table, definition in connection.execute(sa.text(_INDEXES), params)
         if table != VERSION_TABLE
     }

@@ -8,7 +8,6 @@ transaction after its DDL, so a test can kill the process mid-revision.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import time
 from logging.config import fileConfig
@@ -35,17 +34,6 @@ def database_url() -> str:
 
         url = get_settings().database_url
     return normalise_database_url(url)
-
-
-def lock_timeout() -> float:
-    """Seconds to wait for another migration's lock before giving up."""
-    raw = x_args.get("lock_timeout") or os.environ.get("NETRA_MIGRATION_LOCK_TIMEOUT")
-    if not raw:
-        return runtime.DEFAULT_LOCK_TIMEOUT_S
-    try:
-        return float(raw)
-    except ValueError:
-        raise runtime.MigrationError(f"lock timeout is not a number of seconds: {raw!r}") from None
 
 
 def destination() -> tuple[bool, bool]:
@@ -102,7 +90,7 @@ def run_online() -> None:
             if to_head and runtime.current_heads(guard) == heads:
                 log.info("database already at head (%s); nothing to do", ", ".join(sorted(heads)))
                 return
-            with runtime.advisory_lock(guard, lock_timeout()):
+            with runtime.advisory_lock(guard, runtime.lock_timeout(x_args.get("lock_timeout"))):
                 if to_head and runtime.current_heads(guard) == heads:
                     log.info("another process migrated to head while we waited; nothing to do")
                     return

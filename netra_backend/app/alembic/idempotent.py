@@ -5,6 +5,10 @@ tables 1.13.3, columns and constraints 1.16.0), older pins reject them with Type
 mode ignores them. A catalog query works on every Alembic and PostgreSQL version, and lets us log
 exactly what was skipped and why. Every helper takes `schema` (default: the connection's
 `current_schema()`), so the same revision works in any schema.
+
+The creating helpers create only what is missing, so replaying an applied revision puts back what
+was lost and nothing else; `repair_mode.repair_mode()` is how `invoke migrate --repair` replays them (there,
+the dropping helpers drop only what the replay itself created).
 """
 
 from __future__ import annotations
@@ -15,88 +19,26 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 from alembic.util import CommandError
-from sqlalchemy.schema import ColumnCollectionConstraint, SchemaItem
+from sqlalchemy.schema import SchemaItem
+
+from netra_backend.app.alembic.existence import (
+    column_defaults,
+    column_exists,
+    constraint_exists,
+    current_schema,
+    index_exists,
+    primary_key_name,
+    table_exists,
+)
+from netra_backend.app.alembic.repair_mode import drop_allowed, note_created
+from netra_backend.app.alembic.server_defaults import column_names, ensure_default, serial_column
+from netra_backend.errors import NetraBackendError
 
 log = logging.getLogger("netra.migrations")
 
 
-class MissingTable(CommandError):
+class MissingTable(NetraBackendError, CommandError):
     """A revision changes a table that is not there (alembic prints it as one FAILED line)."""
-
-
-# --- catalog questions ---------------------------------------------------------------------
-
-
-def _scalar(sql: str, **params: object) -> object:
-    return op.get_bind().execute(sa.text(sql), params).scalar()
-
-
-def current_schema(schema: str | None = None) -> str:
-    """`schema`, or the connection's current_schema() when none is given."""
-    return schema or str(_scalar("SELECT current_schema()"))
-
-
-def table_exists(table: str, schema: str | None = None) -> bool:
-    """True when an ordinary or partitioned table `schema.table` exists (pg_class)."""
-    return bool(
-        _scalar(
-            "SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-            " WHERE n.nspname = :schema AND c.relname = :table AND c.relkind IN ('r', 'p'))",
-            schema=current_schema(schema),
-            table=table,
-        )
-    )
-
-
-def column_exists(table: str, column: str, schema: str | None = None) -> bool:
-    """True when `schema.table` has `column` (information_schema.columns)."""
-    return bool(
-        _scalar(
-            "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = :schema"
-            " AND table_name = :table AND column_name = :column)",
-            schema=current_schema(schema),
-            table=table,
-            column=column,
-        )
-    )
-
-
-def index_exists(index: str, schema: str | None = None) -> bool:
-    """True when index `index` exists in `schema` (the pg_indexes view)."""
-    return bool(
-        _scalar(
-            "SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = :schema"
-            " AND indexname = :index)",
-            schema=current_schema(schema),
-            index=index,
-        )
-    )
-
-
-def constraint_exists(table: str, name: str, schema: str | None = None) -> bool:
-    """True when `schema.table` has a constraint called `name` (pg_constraint)."""
-    return bool(
-        _scalar(
-            "SELECT EXISTS (SELECT 1 FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid"
-            " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = :schema"
-            " AND c.relname = :table AND k.conname = :name)",
-            schema=current_schema(schema),
-            table=table,
-            name=name,
-        )
-    )
-
-
-def primary_key_name(table: str, schema: str | None = None) -> str | None:
-    """The name of `schema.table`'s primary key, or None when it has none."""
-    value = _scalar(
-        "SELECT k.conname FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid"
-        " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = :schema"
-        " AND c.relname = :table AND k.contype = 'p'",
-        schema=current_schema(schema),
-        table=table,
-    )
-    return None if value is None else str(value)
 
 
 def _skip(what: str, why: str) -> None:
@@ -114,24 +56,26 @@ def create_table(table: str, *elements: SchemaItem, schema: str | None = None) -
     """Create `table`; when it already exists, add whatever columns and constraints it lacks.
 
     A table left by `create_all`, by hand or by an older schema converges to the revision's shape
-    instead of being skipped wholesale.
+    instead of being skipped wholesale: missing columns (a lone integer key as SERIAL, as CREATE
+    TABLE makes it), lost server defaults, the primary key, unique and foreign-key constraints.
     """
     where = _qualified(table, schema)
     if not table_exists(table, schema):
         op.create_table(table, *elements, schema=schema)
+        note_created(f"table {where}")
         log.info("created table %s", where)
         return
     _skip(f"create table {where}", "it exists; adding only what it lacks")
+    serial = serial_column(elements)
+    present = column_defaults(table, schema)  # one question for all the columns
     for element in elements:
         if isinstance(element, sa.Column):
-            add_column(table, element, schema=schema)
+            _add_column(table, element, schema, present, serial=element.name == serial)
     for element in elements:
         if isinstance(element, sa.PrimaryKeyConstraint):
             _ensure_primary_key(table, element, schema)
         elif isinstance(element, sa.UniqueConstraint):
-            create_unique_constraint(
-                str(element.name), table, _column_names(element), schema=schema
-            )
+            create_unique_constraint(str(element.name), table, column_names(element), schema=schema)
         elif isinstance(element, sa.ForeignKeyConstraint):
             _ensure_foreign_key(table, element, schema)
 
@@ -141,7 +85,8 @@ def _ensure_primary_key(table: str, pk: sa.PrimaryKeyConstraint, schema: str | N
     if existing is not None:
         _skip(f"primary key on {_qualified(table, schema)}", f"it has one ({existing})")
         return
-    op.create_primary_key(str(pk.name), table, _column_names(pk), schema=schema)
+    op.create_primary_key(str(pk.name), table, column_names(pk), schema=schema)
+    note_created(f"constraint {_qualified(table, schema)}.{pk.name}")
     log.info("created primary key %s on %s", pk.name, _qualified(table, schema))
 
 
@@ -153,7 +98,7 @@ def _ensure_foreign_key(table: str, fk: sa.ForeignKeyConstraint, schema: str | N
         str(fk.name),
         table,
         referent[-1],
-        _column_names(fk),
+        column_names(fk),
         [column for _, column in targets],
         source_schema=schema,
         referent_schema=referent[0] if len(referent) == 2 else schema,
@@ -162,31 +107,45 @@ def _ensure_foreign_key(table: str, fk: sa.ForeignKeyConstraint, schema: str | N
     )
 
 
-def _column_names(constraint: ColumnCollectionConstraint) -> list[str]:
-    # Before a constraint is attached to a Table its columns are the names it was given.
-    pending = getattr(constraint, "_pending_colargs", None) or list(constraint.columns)
-    return [item if isinstance(item, str) else str(item.name) for item in pending]
-
-
 def drop_table(table: str, schema: str | None = None) -> None:
     """Drop `table` when it exists."""
     where = _qualified(table, schema)
     if not table_exists(table, schema):
         _skip(f"drop table {where}", "it does not exist")
         return
+    if not drop_allowed(f"drop table {where}", f"table {where}"):
+        return
     op.drop_table(table, schema=schema)
     log.info("dropped table %s", where)
 
 
 def add_column(table: str, column: sa.Column[object], schema: str | None = None) -> None:
-    """Add `column` to `table` unless it is already there."""
-    where = f"{_qualified(table, schema)}.{column.name}"
+    """Add `column` to `table` unless it is there; one that is there gets back a lost default."""
     if not table_exists(table, schema):  # nothing sensible to converge to: say so and stop
+        where = f"{_qualified(table, schema)}.{column.name}"
         raise MissingTable(f"cannot add column {where}: the table does not exist")
-    if column_exists(table, column.name, schema):
+    _add_column(table, column, schema, column_defaults(table, schema), serial=False)
+
+
+def _add_column(
+    table: str,
+    column: sa.Column[object],
+    schema: str | None,
+    present: dict[str, str | None],
+    *,
+    serial: bool,
+) -> None:
+    """Add `column` unless it is among `present` (the table's columns and their defaults)."""
+    where = f"{_qualified(table, schema)}.{column.name}"
+    if column.name in present:
         _skip(f"add column {where}", "it exists")
+        ensure_default(table, column, schema, present[column.name], serial=serial)
         return
+    if serial:  # as a lone integer primary key, Alembic renders it SERIAL (the key comes after)
+        column = column._copy()
+        column.primary_key = True
     op.add_column(table, column, schema=schema)
+    note_created(f"column {where}")
     log.info("added column %s", where)
 
 
@@ -195,6 +154,9 @@ def drop_column(table: str, column: str, schema: str | None = None) -> None:
     where = f"{_qualified(table, schema)}.{column}"
     if not column_exists(table, column, schema):
         _skip(f"drop column {where}", "it does not exist")
+        return
+    table_key = f"table {_qualified(table, schema)}"
+    if not drop_allowed(f"drop column {where}", f"column {where}", table_key):
         return
     op.drop_column(table, column, schema=schema)
     log.info("dropped column %s", where)
@@ -217,6 +179,7 @@ def create_index(
         _skip(f"create index {where}", "it exists")
         return
     op.create_index(index, table, list(columns), schema=schema, unique=unique)
+    note_created(f"index {where}")
     log.info("created index %s on %s", where, table)
 
 
@@ -225,6 +188,9 @@ def drop_index(index: str, table: str | None = None, *, schema: str | None = Non
     where = _qualified(index, schema)
     if not index_exists(index, schema):
         _skip(f"drop index {where}", "it does not exist")
+        return
+    owner = f"table {_qualified(table, schema)}" if table else ""
+    if not drop_allowed(f"drop index {where}", f"index {where}", owner):
         return
     op.drop_index(index, table_name=table, schema=schema)
     log.info("dropped index %s", where)
@@ -239,6 +205,7 @@ def create_unique_constraint(
         _skip(f"create unique constraint {where}", "it exists")
         return
     op.create_unique_constraint(name, table, list(columns), schema=schema)
+    note_created(f"constraint {_qualified(table, schema)}.{name}")
     log.info("created unique constraint %s", where)
 
 
@@ -270,6 +237,7 @@ def create_foreign_key(
         ondelete=ondelete,
         onupdate=onupdate,
     )
+    note_created(f"constraint {_qualified(source_table, source_schema)}.{name}")
     log.info("created foreign key %s", where)
 
 
@@ -280,6 +248,9 @@ def drop_constraint(
     where = f"{name} on {_qualified(table, schema)}"
     if not constraint_exists(table, name, schema):
         _skip(f"drop constraint {where}", "it does not exist")
+        return
+    keys = (f"constraint {_qualified(table, schema)}.{name}", f"table {_qualified(table, schema)}")
+    if not drop_allowed(f"drop constraint {where}", *keys):
         return
     op.drop_constraint(name, table, type_=type_, schema=schema)
     log.info("dropped constraint %s", where)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Iterator
 
 import sqlalchemy as sa
 from alembic.util import CommandError
 
+from netra_backend.errors import NetraBackendError
 from netra_backend.redact import mask_url
 
 log = logging.getLogger("netra.migrations")
@@ -18,11 +20,12 @@ log = logging.getLogger("netra.migrations")
 LOCK_KEY = (0x6E657472, 0x616D6967)  # "netr", "amig"
 LOCK_APPLICATION_NAME = "netra-migrate"
 DEFAULT_LOCK_TIMEOUT_S = 120.0
+LOCK_TIMEOUT_ENV = "NETRA_MIGRATION_LOCK_TIMEOUT"
 POLL_INTERVAL_S = 0.1
 CONNECT_TIMEOUT_S = 10
 
 
-class MigrationError(CommandError):
+class MigrationError(NetraBackendError, CommandError):
     """A migration could not run; alembic's CLI prints the one-line message as `FAILED: ...`."""
 
 
@@ -46,7 +49,18 @@ def make_engine(url: str) -> sa.Engine:
     )
 
 
-def _reason(exc: BaseException) -> str:
+def lock_timeout(raw: str | None = None) -> float:
+    """Seconds to wait for the migration lock: `raw`, else NETRA_MIGRATION_LOCK_TIMEOUT, else 120."""
+    raw = raw or os.environ.get(LOCK_TIMEOUT_ENV)
+    if not raw:
+        return DEFAULT_LOCK_TIMEOUT_S
+    try:
+        return float(raw)
+    except ValueError:
+        raise MigrationError(f"lock timeout is not a number of seconds: {raw!r}") from None
+
+
+def reason(exc: BaseException) -> str:
     """The driver's own words, reduced to one line (libpq spreads them over several)."""
     orig = getattr(exc, "orig", None) or exc
     lines = [line.strip() for line in str(orig).splitlines() if line.strip()]
@@ -62,7 +76,7 @@ def connect(engine: sa.Engine) -> sa.Connection:
     except sa.exc.DBAPIError as exc:
         raise DatabaseUnreachable(
             f"cannot connect to {mask_url(engine.url.render_as_string(hide_password=False))}: "
-            f"{_reason(exc)}"
+            f"{reason(exc)}"
         ) from exc
 
 

@@ -20,7 +20,7 @@ from netra_backend.app.analytics.clickhouse_config import ClickHouseConfig
 from netra_backend.app.analytics.failures import describe_failure
 from netra_backend.app.analytics.schema import EVENTS_TABLE, ensure_schema, insert_batch
 from netra_backend.errors import NetraBackendError
-from netra_backend.redact import mask_secrets
+from netra_backend.redact import mask_secrets, url_secrets
 
 log = logging.getLogger("netra_backend.analytics")
 
@@ -38,7 +38,7 @@ class AnalyticsUnavailable(NetraBackendError):
     """ClickHouse cannot answer a read right now; the message says why."""
 
 
-class ClickHouseDown(Exception):
+class ClickHouseDown(NetraBackendError):
     """ClickHouse (or its client library) failed; the message says why, secrets masked."""
 
 
@@ -164,5 +164,5 @@ class ClickHouseLink:
     def describe(self, exc: BaseException) -> str:
         """Why ClickHouse failed, in one sentence, the password masked."""
         assert self.config is not None
-        secrets = tuple(s for s in (self.config.password,) if s)
-        return mask_secrets(describe_failure(exc, self.config), secrets)
+        text = describe_failure(exc, self.config)
+        return mask_secrets(text, url_secrets(self.config.url))  # not the user name, if equal

@@ -15,12 +15,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from netra_backend.app.config import Settings
+from netra_backend.errors import NetraBackendError
 from netra_backend.redact import mask_secrets
 
 log = logging.getLogger("netra_backend.database")
 
 
-class DatabaseUnavailable(RuntimeError):
+class DatabaseUnavailable(NetraBackendError, RuntimeError):
     """PostgreSQL cannot be reached; the message is one line naming host:port and the likely fix."""
 
 

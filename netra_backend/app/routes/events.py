@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from netra_backend.app.analytics.client import (
     AnalyticsClient,
@@ -22,15 +22,37 @@ from netra_backend.app.analytics.schema import EVENTS_TABLE
 router = APIRouter(prefix="/api/events", tags=["events"])
 MAX_EVENTS_PER_REQUEST = 1000
 STATS_TIMEOUT_S = 2.0
+# What the events table's DateTime64(3, 'UTC') column holds; outside it a row could not be stored.
+EARLIEST_TIMESTAMP = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST_TIMESTAMP = datetime(2299, 12, 31, 23, 59, 59, 999_000, tzinfo=UTC)
 
 
 class EventIn(BaseModel):
-    """One analytics event as clients send it."""
+    """One analytics event as clients send it; every value it accepts can be stored."""
 
     event_type: str = Field(min_length=1, max_length=100)
     user_id: str | None = Field(default=None, max_length=200)
     properties: dict[str, Any] = Field(default_factory=dict)
+    # naive means UTC; validated to an aware UTC datetime inside the column's range
     timestamp: datetime | None = None
+
+    @field_validator("timestamp")
+    @classmethod
+    def _storable_utc(cls, value: datetime | None) -> datetime | None:
+        """UTC, within what the events table can hold (else a 422 naming `timestamp`)."""
+        if value is None:
+            return None
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        try:
+            utc: datetime | None = aware.astimezone(UTC)
+        except OverflowError:  # 0001-01-01T00:00+14:00 lies in year 0 in UTC
+            utc = None
+        if utc is None or not EARLIEST_TIMESTAMP <= utc <= LATEST_TIMESTAMP:
+            raise ValueError(
+                f"timestamp out of range: must lie between {EARLIEST_TIMESTAMP:%Y-%m-%d} and "
+                f"{LATEST_TIMESTAMP:%Y-%m-%d} (UTC)"
+            )
+        return utc
 
 
 def to_row(event: EventIn) -> dict[str, Any]:

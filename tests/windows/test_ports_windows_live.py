@@ -8,12 +8,9 @@ import uuid
 import pytest
 
 from netra_devtools.compat import WINDOWS
+from tests.support.skips import by_design
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.windows,
-    pytest.mark.skipif(not WINDOWS, reason="netsh exists only on Windows"),
-]
+pytestmark = by_design(not WINDOWS, "netsh exists only on Windows")
 
 
 def test_live_excluded_ranges_parse() -> None:

@@ -11,8 +11,6 @@ import pytest
 from netra_devtools.services import faults
 from netra_devtools.services.backend import BackendProcess, start_backend
 
-pytestmark = pytest.mark.integration
-
 CH_PASSWORD = "Ch-Pa55word-zz91"
 FAULTS = {
     "refused": (faults.refusing, "connection refused"),

@@ -1,0 +1,1 @@
+"""The backend degrades when ClickHouse is absent or faulty; needs no ClickHouse engine: marker `degradation`."""

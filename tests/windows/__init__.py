@@ -1,0 +1,1 @@
+"""Live checks that run only on Windows (netsh, the firewall): marker `windows`."""
