@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from netra_backend.app.analytics.spool.damage import Loss, assess, set_aside, unnoted
+from netra_backend.app.analytics.spool.errors import SpoolDiskError
 from netra_backend.app.analytics.spool.files import (
     AppendOnly,
     disk_error,
@@ -99,6 +100,8 @@ class SpoolStore:
                     self._size_line(segment, end, sum(r.rows for r in scan.records))
         self._active_segment = int(segments[-1].stem[4:]) if segments else 0
         self.compact()
+        with contextlib.suppress(SpoolDiskError):  # now, not in the first request (a full
+            self._roll()  # disk is retried by the first append)
 
     def _note_damage(self, path: Path, loss: Loss, recs: list[list[Any]] | None = None) -> None:
         """Keep the damaged segment aside, count the loss (in the ledger) and log it."""
