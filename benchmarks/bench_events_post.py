@@ -36,7 +36,8 @@ from netra_devtools.services.backend import BackendProcess, start_backend
 from netra_devtools.services.clickhouse import start_embedded
 
 COMMAND = "python -m benchmarks.bench_events_post"
-BEFORE = os.environ.get("NETRA_BENCH_BEFORE", "0fc40b8")  # the commit before the change
+# The commit before the change: main as it was when the write-ahead spool was merged into it.
+BEFORE = os.environ.get("NETRA_BENCH_BEFORE", "75fd6a8")
 CLIENTS = 32
 REQUESTS_PER_CLIENT = 40
 ROUNDS = 5
@@ -65,10 +66,17 @@ def _remove_tree(tree: Path) -> None:
     )  # fmt: skip
 
 
-def _spool_counters(backend: BackendProcess) -> tuple[int, int]:
-    """(fsyncs, committed batches) from the backend's loopback spool status."""
-    status = httpx.get(f"{backend.base_url}/api/admin/spool", timeout=10, trust_env=False).json()
-    return int(status.get("fsyncs", 0)), int(status.get("committed_batches", 0))
+def _spool_counters(backend: BackendProcess, spool: Path) -> tuple[int, int]:
+    """(fsyncs, committed batches) from the backend's spool status (loopback, with the admin
+    token it wrote beside its spool)."""
+    from netra_backend.app.admin_token import TOKEN_HEADER, read_token
+
+    headers = {TOKEN_HEADER: read_token(spool) or ""}
+    answer = httpx.get(f"{backend.base_url}/api/admin/spool", headers=headers, timeout=10,
+                       trust_env=False)  # fmt: skip
+    answer.raise_for_status()
+    status = answer.json()
+    return int(status["fsyncs"]), int(status["committed_batches"])
 
 
 def _pin(backends: dict[str, BackendProcess]) -> set[int] | None:
@@ -83,7 +91,9 @@ def _pin(backends: dict[str, BackendProcess]) -> set[int] | None:
     return before
 
 
-def _rounds(backends: dict[str, BackendProcess]) -> dict[str, dict[str, Any]]:
+def _rounds(
+    backends: dict[str, BackendProcess], spools: dict[str, Path]
+) -> dict[str, dict[str, Any]]:
     """Per backend: median throughput and p99 over ROUNDS, and fsyncs per batch (ours)."""
     names = list(backends)
     samples: dict[str, dict[str, list[float]]] = {
@@ -95,7 +105,8 @@ def _rounds(backends: dict[str, BackendProcess]) -> dict[str, dict[str, Any]]:
         shift = index % len(names)
         for name in names[shift:] + names[:shift]:
             backend = backends[name]
-            before = _spool_counters(backend) if name.startswith("ours") else (0, 0)
+            ours = name.startswith("ours")
+            before = _spool_counters(backend, spools[name]) if ours else (0, 0)
             cpu = _cpu_seconds(backend)
             rate, p99 = load(backend.host, backend.port, BODY, CLIENTS, REQUESTS_PER_CLIENT)
             cpu = _settled_cpu_seconds(backend) - cpu  # work deferred past the 202 counts too
@@ -105,8 +116,8 @@ def _rounds(backends: dict[str, BackendProcess]) -> dict[str, dict[str, Any]]:
                 samples[name][key].append(value)
             print(f"   round {index} {name}: {rate:.0f} req/s, p99 {p99 * 1000:.0f} ms, "
                   f"{cpu * 1000 / requests:.2f} ms CPU/request", file=sys.stderr)  # fmt: skip
-            if name.startswith("ours"):
-                after = _spool_counters(backend)
+            if ours:
+                after = _spool_counters(backend, spools[name])
                 fsyncs[name][0] += after[0] - before[0]
                 fsyncs[name][1] += after[1] - before[1]
     return {
@@ -148,6 +159,7 @@ def run() -> list[dict[str, Any]]:
     cluster = postgres.start_throwaway()
     engine = start_embedded(work / "clickhouse")
     backends: dict[str, BackendProcess] = {}
+    spools: dict[str, Path] = {}
     pinned = None
     try:
         url = cluster.create_database("bench")
@@ -155,15 +167,17 @@ def run() -> list[dict[str, Any]]:
             clickhouse = {"down": f"http://default:@{host}:{port}/default", "up": engine.url}
             for who in ("ours", "anchor"):
                 for state, ch_url in clickhouse.items():
+                    spool = work / f"spool-{who}-{state}"
+                    spools[f"{who}-{state}"] = spool / who  # <CLICKHOUSE_SPOOL_DIR>/<replica id>
                     env = {"DATABASE_URL": url, "CLICKHOUSE_URL": ch_url, "NETRA_REPLICA_ID": who,
-                           "CLICKHOUSE_SPOOL_DIR": str(work / f"spool-{who}-{state}")}  # fmt: skip
+                           "CLICKHOUSE_SPOOL_DIR": str(spool)}  # fmt: skip
                     if who == "anchor":  # the old tree's packages come first on sys.path
                         env["PYTHONPATH"] = str(tree)
                     backends[f"{who}-{state}"] = start_backend(env, log_dir=work)
             for backend in backends.values():
                 backend.wait_for("/health/ready", 200, timeout=90)
             pinned = _pin(backends)
-            results = _rounds(backends)
+            results = _rounds(backends, spools)
     finally:
         if pinned:
             os.sched_setaffinity(0, pinned)
