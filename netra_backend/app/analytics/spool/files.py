@@ -86,23 +86,26 @@ def lock_directory(directory: Path) -> IO[Any]:
 
 
 def read_spans(spans: list[tuple[Path, int, int]]) -> list[bytes]:
-    """The bytes at each (path, offset, size), opening a file once for consecutive spans in it;
-    SpoolDiskError names the file that could not be read."""
+    """The bytes at each (path, offset, size); spans that follow each other in a file are read
+    with one call. SpoolDiskError names the file that could not be read."""
+    runs: list[tuple[Path, int, list[int]]] = []  # (path, start, sizes) of contiguous spans
+    end = -1
+    for path, offset, size in spans:
+        if runs and runs[-1][0] == path and end == offset:
+            runs[-1][2].append(size)
+        else:
+            runs.append((path, offset, [size]))
+        end = offset + size
     result: list[bytes] = []
-    handle: IO[bytes] | None = None
-    path: Path | None = None
-    try:
-        for path, offset, size in spans:
-            if handle is None or handle.name != str(path):
-                if handle is not None:
-                    handle.close()
-                handle = open(path, "rb")
-            handle.seek(offset)
-            result.append(handle.read(size))
-    except OSError as exc:
-        assert path is not None
-        raise disk_error("read", path, exc) from None
-    finally:
-        if handle is not None:
-            handle.close()
+    for path, start, sizes in runs:
+        try:
+            with open(path, "rb") as handle:
+                handle.seek(start)
+                data = handle.read(sum(sizes))
+        except OSError as exc:
+            raise disk_error("read", path, exc) from None
+        at = 0
+        for size in sizes:
+            result.append(data[at : at + size])
+            at += size
     return result

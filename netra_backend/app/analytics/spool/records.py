@@ -192,14 +192,17 @@ def scan_segment(data: bytes, segment: int) -> SegmentScan:
 
 def decode_columns(record_bytes: bytes) -> tuple[list[str], list[list[Any]]]:
     """The column names and values of one whole record (its checksum verified again)."""
-    record = parse_record(record_bytes, 0, 0)
-    if record is None or record.size != len(record_bytes):
-        raise ValueError("spool record no longer matches its checksum")
-    head = HEADER.size if record_bytes[:4] == MAGIC else LEGACY_HEADER.size
+    header = header_at(record_bytes, 0)
+    if header is None:
+        raise ValueError("spool record header no longer matches its checksum")
+    head, length, _rows, crc = header
     payload = record_bytes[head:]
-    split = payload.index(b"\n")
-    meta = json.loads(payload[:split])
-    body = json.loads(payload[split + 1 :], object_hook=_decode if meta["tag"] else None)
+    if len(payload) != length or zlib.crc32(payload) != crc:
+        raise ValueError("spool record no longer matches its checksum")
+    text = payload.decode()  # json.loads of str skips its encoding detection
+    split = text.index("\n")
+    meta = json.loads(text[:split])
+    body = json.loads(text[split + 1 :], object_hook=_decode if meta["tag"] else None)
     if head == LEGACY_HEADER.size:
         return rows_to_columns(_legacy_rows(meta, body))
     return list(body["k"]), list(body["c"])
