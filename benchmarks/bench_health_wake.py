@@ -26,7 +26,7 @@ from typing import Any
 from benchmarks._timing import at_most, row
 from netra_backend.app.analytics.clickhouse_config import ClickHouseConfig
 from netra_backend.app.analytics.client import AnalyticsClient, AnalyticsState
-from netra_backend.app.analytics.fallback import MemoryFallback
+from netra_backend.app.analytics.spool.disk import DiskSpool
 from netra_backend.app.config import load_settings
 from netra_backend.app.db.database_manager import DatabaseManager
 from netra_backend.app.health_monitor import HealthMonitor
@@ -64,7 +64,8 @@ def _round(
 ) -> dict[str, float]:
     """One outage and drain; ms from drain done to each monitor's report showing it."""
     switch.down()
-    analytics.insert("events", [{"event_id": f"e{i}", "event_type": "b"} for i in range(50)])
+    rows = [{"event_id": f"e{i}", "event_type": "b"} for i in range(50)]
+    analytics.submit("events", rows).result(timeout=10)  # durable in the spool
     _until(lambda: analytics.state is AnalyticsState.DEGRADED)
     _until(lambda: not any(_shows_drained(m) for m in monitors.values()), 10)
     switch.up()
@@ -93,7 +94,7 @@ def run() -> list[dict[str, Any]]:
     db = DatabaseManager(load_settings(database_url=cluster.url("postgres")))
     analytics = AnalyticsClient(
         ClickHouseConfig(f"http://default:@127.0.0.1:{switch.port}/default", 2, 5),
-        fallback=MemoryFallback(),
+        open_spool=lambda: DiskSpool(workdir / "spool"),
         backoff_base_s=0.2,
         backoff_max_s=30,  # the drain, not the backoff, brings it back
     )

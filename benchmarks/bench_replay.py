@@ -1,6 +1,7 @@
-"""Spool replay throughput into the embedded ClickHouse engine, and the overhead of
-AnalyticsClient.insert() (queue → its thread → insert_batch, until stored) and of insert_events,
-each against clickhouse-connect's client.insert of the same batch.
+"""Spool shipping ("replay") throughput into the embedded ClickHouse engine against insert_events
+of the same rows from memory, and the overhead of AnalyticsClient.submit() (group commit, fsync,
+the shipper's insert, until stored) and of insert_events, each against clickhouse-connect's
+client.insert of the same batch.
 
 Both against the real engine behind its loopback HTTP bridge (netra_devtools.services.clickhouse),
 with stock clickhouse-connect. Medians of several rounds; ours and anchor measured in the same
@@ -24,16 +25,19 @@ from typing import Any
 
 import clickhouse_connect
 
-from benchmarks._timing import at_least, at_most_x
+from benchmarks._timing import at_least_x, at_most_x
 from netra_backend.app.analytics.clickhouse_config import ClickHouseConfig
 from netra_backend.app.analytics.client import AnalyticsClient, AnalyticsState
 from netra_backend.app.analytics.schema import (
     EVENTS_COLUMNS,
     EVENTS_TABLE,
     ensure_schema,
+    insert_batch,
     insert_events,
+    table_columns,
 )
 from netra_backend.app.analytics.spool.disk import DiskSpool
+from netra_backend.app.analytics.spool.records import encode_record
 from netra_devtools.services.clickhouse import start_embedded
 
 COMMAND = "python -m benchmarks.bench_replay"
@@ -41,8 +45,9 @@ REPLAY_ROWS = 100_000
 SPOOL_BATCH = 100  # rows per spool() call, as a request-sized batch
 INSERT_BATCH = 1_000  # rows per healthy insert
 ROUNDS = 5
-REPLAY_GOAL_ROWS_S = 50_000
+REPLAY_GOAL_RATIO = 0.8
 OVERHEAD_GOAL_RATIO = 1.2
+DURABLE_GOAL_RATIO = 2.0
 
 
 def _events(count: int, start: int = 0) -> list[dict[str, Any]]:
@@ -60,16 +65,23 @@ def _events(count: int, start: int = 0) -> list[dict[str, Any]]:
 
 
 def _replay_rate(client: Any, workdir: Path, rows: list[dict[str, Any]]) -> float:
-    """Rows per second that a full spool replays into ClickHouse."""
+    """Rows per second that a full spool ships into ClickHouse (read back from its files)."""
     directory = workdir / f"spool-{uuid.uuid4().hex[:8]}"
     with DiskSpool(directory, max_rows=len(rows) + 1) as spool:
-        for start in range(0, len(rows), SPOOL_BATCH):
-            spool.spool(EVENTS_TABLE, rows[start : start + SPOOL_BATCH])
+        for start in range(0, len(rows), SPOOL_BATCH * 10):  # as the backend commits them
+            records = [
+                encode_record(
+                    EVENTS_TABLE, *table_columns(EVENTS_TABLE, rows[at : at + SPOOL_BATCH])
+                )
+                for at in range(start, min(start + SPOOL_BATCH * 10, len(rows)), SPOOL_BATCH)
+            ]
+            assert spool.commit(records) == [None] * len(records)
+    with DiskSpool(directory, max_rows=len(rows) + 1) as spool:  # a restart: nothing in memory
         started = time.perf_counter()
-        sent = spool.replay(lambda _table, batch, batch_id: insert_events(client, batch, batch_id))
+        sent = spool.ship(lambda batch: insert_batch(client, batch))
         elapsed = time.perf_counter() - started
     shutil.rmtree(directory)
-    assert sent == len(rows), f"replayed {sent} of {len(rows)}"
+    assert sent == len(rows), f"shipped {sent} of {len(rows)}"
     return sent / elapsed
 
 
@@ -122,11 +134,11 @@ def _route_rows(count: int) -> list[dict[str, Any]]:
 
 
 def _client_insert_seconds(analytics: AnalyticsClient, rows: list[dict[str, Any]]) -> float:
-    """AnalyticsClient.insert() of one batch until its thread has stored it."""
-    target = analytics.inserted_rows + len(rows)
+    """AnalyticsClient.submit() of one batch until the shipper has stored it."""
+    target = analytics.shipped_rows + len(rows)
     started = time.perf_counter()
-    analytics.insert(EVENTS_TABLE, rows)
-    while analytics.inserted_rows < target:
+    analytics.submit(EVENTS_TABLE, rows).result(timeout=30)  # durable: what a 202 waits for
+    while analytics.shipped_rows < target:
         time.sleep(0.0001)
     return time.perf_counter() - started
 
@@ -144,9 +156,10 @@ def _direct_route_seconds(client: Any, rows: list[dict[str, Any]]) -> float:
     return time.perf_counter() - started
 
 
-def _analytics_client(port: int) -> AnalyticsClient:
+def _analytics_client(port: int, workdir: Path) -> AnalyticsClient:
     analytics = AnalyticsClient(
-        ClickHouseConfig(f"http://default:@127.0.0.1:{port}/default", 3, 10)
+        ClickHouseConfig(f"http://default:@127.0.0.1:{port}/default", 3, 10),
+        open_spool=lambda: DiskSpool(workdir / "client-spool"),
     )
     analytics.start()
     deadline = time.monotonic() + 30
@@ -166,9 +179,10 @@ def run() -> list[dict[str, Any]]:
         rows = _events(REPLAY_ROWS)
         small = _events(INSERT_BATCH)
         _insert_seconds(client, small, True)  # warm up connections and code paths
-        analytics = _analytics_client(server.port)
+        analytics = _analytics_client(server.port, workdir)
         route_rows = _route_rows(INSERT_BATCH)
-        client_ours, client_anchor = [], []
+        client_ours: list[float] = []
+        client_anchor: list[float] = []
         for attempt in range(40):
             batch = [{**r, "event_id": uuid.uuid4().hex} for r in route_rows]
             pair = [(client_ours, lambda b=batch: _client_insert_seconds(analytics, b)),
@@ -194,22 +208,28 @@ def run() -> list[dict[str, Any]]:
     client_anchor_ms = statistics.median(client_anchor[4:]) * 1000
     return [
         {
-            "measurement": f"AnalyticsClient.insert() of {INSERT_BATCH:,} events (as POST "
-            "/api/events builds them) until stored, healthy, vs clickhouse-connect client.insert "
-            "of the same rows",
+            "measurement": f"AnalyticsClient.submit() of {INSERT_BATCH:,} events (as POST "
+            "/api/events builds them) until stored (fsync'd in the spool, then shipped), healthy, "
+            "vs clickhouse-connect client.insert of the same rows",
             "ours": round(client_ms, 2),
             "anchor": round(client_anchor_ms, 2),
             "unit": "ms (median)",
-            "goal": at_most_x(OVERHEAD_GOAL_RATIO),
+            "goal": at_most_x(
+                DURABLE_GOAL_RATIO,
+                f"<= {DURABLE_GOAL_RATIO:g}x anchor (the anchor "
+                "is not durable; ours waits for two fsyncs: the batch's, then the "
+                "insert token's)",
+            ),  # fmt: skip
             "command": COMMAND,
         },
         {
-            "measurement": f"spool replay throughput into the embedded engine ({REPLAY_ROWS:,} "
-            f"rows spooled {SPOOL_BATCH} per call; anchor: insert_events from memory)",
+            "measurement": f"spool replay (shipping after a restart) into the embedded engine "
+            f"({REPLAY_ROWS:,} rows committed {SPOOL_BATCH} per batch; anchor: insert_events of "
+            "the same rows from memory)",
             "ours": round(replay_rate),
             "anchor": round(direct_rate),
             "unit": "rows/s",
-            "goal": at_least(REPLAY_GOAL_ROWS_S, "rows/s"),
+            "goal": at_least_x(REPLAY_GOAL_RATIO),
             "command": COMMAND,
         },
         {

@@ -61,37 +61,69 @@ def clickhouse_checks(
                 "time": health["time"],
                 "output": output,
                 "state": state.value,
+                "loopErrors": health.get("loop_errors", 0),
             }
         ],
         "clickhouse:spool": [spool_check],
     }
 
 
+STALLED_AFTER_S = 10.0  # rows older than this while ClickHouse is connected: shipping is behind
+
+
 def spool_check_from(spool: dict[str, Any]) -> dict[str, Any]:
-    """The `clickhouse:spool` check from spool.status(): pending rows observed; warn while rows
-    wait, when any were dropped, or when rows can only wait in memory; pass when empty."""
+    """The `clickhouse:spool` check from the spool's status: pending rows observed; warn while
+    rows wait (ClickHouse away, or shipping behind), when any row was lost (dropped past the
+    limit, or to damage), when the disk refuses writes, or when there is no durable spool."""
     pending, dropped = int(spool.get("pending_rows", 0)), int(spool.get("dropped_rows", 0))
+    damaged_rows, damaged_bytes = (
+        int(spool.get("damaged_rows", 0)),
+        int(spool.get("damaged_bytes", 0)),
+    )
+    unknown = int(spool.get("damaged_unknown", 0))
     oldest = float(spool.get("oldest_age_s") or 0.0)
-    warning = str(spool.get("warning") or spool.get("error") or "")
+    waiting = pending and (not spool.get("shipping") or oldest >= STALLED_AFTER_S)
     parts = []
-    if pending or dropped:
+    if waiting or dropped:
         parts.append(
             f"{pending} rows waiting for ClickHouse (oldest {oldest:.1f} s), "
             f"{dropped} dropped past the spool limit"
         )
+    if damaged_rows or damaged_bytes or unknown:
+        regions = f" and {unknown} damaged region(s) of unknown size" if unknown else ""
+        parts.append(
+            f"{damaged_rows} rows ({damaged_bytes} bytes){regions} lost to damage in "
+            f"{spool.get('directory')}; damaged copies kept in {spool.get('damaged_dir')}"
+        )
+    if spool.get("disk_error"):
+        parts.append(f"{spool['disk_error']}: new events get 503")
     if spool.get("last_error") and pending:
-        parts.append(f"last replay error: {spool['last_error']}")
-    if warning:
+        parts.append(f"last shipping error: {spool['last_error']}")
+    if warning := str(spool.get("warning") or spool.get("error") or ""):
         parts.append(warning)
+    problem = (
+        waiting
+        or dropped
+        or damaged_rows
+        or damaged_bytes
+        or unknown
+        or spool.get("disk_error")
+        or warning
+    )
     return {
         "componentType": "component",
         "observedValue": pending,
         "observedUnit": "rows",
-        "status": "warn" if pending or dropped or warning else "pass",
+        "status": "warn" if problem else "pass",
         "time": _now(),
         "output": "; ".join(parts),
         "oldestAgeSeconds": oldest,
         "droppedRows": dropped,
+        "damagedRows": damaged_rows,
+        "damagedBytes": damaged_bytes,
+        "damagedUnknownRegions": unknown,
+        "damagedCopies": spool.get("damaged_copies", []),
+        "diskError": spool.get("disk_error"),
         "bytes": int(spool.get("bytes", 0)),
         "durable": bool(spool.get("durable", False)),
         "directory": spool.get("directory"),
@@ -100,7 +132,7 @@ def spool_check_from(spool: dict[str, Any]) -> dict[str, Any]:
 
 def _spool_status(analytics: AnalyticsClient) -> dict[str, Any]:
     try:
-        return dict(analytics.fallback.status())
+        return analytics.spool_status()
     except Exception as exc:  # a broken spool is reported, not raised into the monitor
         return {"pending_rows": 0, "dropped_rows": 0, "error": f"spool status failed: {exc!r}"}
 

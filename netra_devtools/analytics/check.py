@@ -6,7 +6,8 @@ CLICKHOUSE_URL pointing at: nothing (`unset`), the engine (`healthy`), a fault s
 arrive and restored (`outage`), or the engine while the backend is SIGKILLed with rows spooled
 and started again (`crash`). It POSTs events, reads /health, and after a fault scenario drains
 the backend's spool into the engine (what happens when ClickHouse comes back), then counts the
-rows stored under the scenario's own event_type. lost = sent - stored; any loss fails the check.
+rows stored under the scenario's own event_type. sent counts the events answered 202, refused those
+answered 503 (a full spool: the client was told); lost = sent - stored, and any loss fails the check.
 """
 
 from __future__ import annotations
@@ -88,7 +89,8 @@ def run_scenario(services: Services, scenario: str) -> ScenarioResult:
         else:
             raise BadInput(f"unknown scenario {scenario!r}")
         return ScenarioResult(scenario, ready, status, run.sent, stored,
-                              int(spool["observedValue"]), int(spool["droppedRows"]), note)  # fmt: skip
+                              int(spool["observedValue"]), int(spool["droppedRows"]), note,
+                              run.refused)  # fmt: skip
     finally:
         run.close()
 

@@ -24,16 +24,18 @@ from netra_devtools.cli import (
 SPOOL_DOC = """Inspect, drain or discard the analytics spool (rows waiting while ClickHouse is away).
 
     $ invoke spool                      # status of every replica under .netra/spool
-    replica  owner        pending  oldest   dropped  bytes
-    r1       pid 4242     1200     35 s     0        48.1 kB
+    replica  owner        pending  oldest   dropped  damaged  bytes
+    r1       pid 4242     1200     35 s     0        0        48.1 kB
     $ invoke spool --drain              # replay now (through the running backend if it holds it)
     $ invoke spool --drain --url http://default:PASSWORD@127.0.0.1:8123/default
     $ invoke spool --discard --yes      # delete pending rows (asks first without --yes)
 
 The directory is --dir, else CLICKHOUSE_SPOOL_DIR, else .netra/spool (one subdirectory per
 replica). A running backend drains its own spool as soon as ClickHouse answers; --drain asks it
-to retry now (loopback admin endpoint). Exit codes: 0 done, 1 rows still pending after --drain
-(or the drain/discard failed), 2 bad usage or input.
+to retry now (loopback admin endpoint). Rows lost (dropped past the limit, or to damage: where the
+damaged copy is kept) are listed under the table and in `problems` with --json. Exit codes: 0
+done, 1 rows lost (status) or still pending after --drain (or the drain/discard failed), 2 bad
+usage or input.
 """
 
 CHECK_DOC = """Prove the backend degrades gracefully without ClickHouse and loses no analytics event.
@@ -44,14 +46,17 @@ mid-traffic (outage), and SIGKILLed with rows spooled (crash); the embedded Clic
 (chdb) unless --url names a real server. Sample run:
 
   $ python scripts/test_clickhouse_graceful_failure.py --events 500
-  scenario  startup→ready  health  sent  stored  spooled  dropped  lost
-  unset     1.21 s         pass    0     0       0        0        0
-  silent    1.19 s         warn    500   500     500      0        0
-  outage    1.25 s         warn    500   500     500      0        0
+  scenario  startup→ready  health  sent  stored  spooled  dropped  refused  lost
+  unset     1.21 s         pass    0     0       0        0        0        0
+  silent    1.19 s         warn    500   500     500      0        0        0
+  outage    1.25 s         warn    500   500     500      0        0        0
   ...
   ok: 3500 events sent, 3500 stored, none lost
 
-Exit codes: 0 nothing lost, 1 an event was lost (or a service did not start), 2 bad input.
+`sent` counts events answered 202; with --spool-max-rows N the backend's spool is small, and
+batches that do not fit are answered 503 (`refused`: the client was told, nothing acknowledged
+is lost). Exit codes: 0 nothing lost, 1 an event was lost (or a service did not start), 2 bad
+input.
 Also `invoke check-clickhouse [--url URL] [--scenario silent,outage] [--json]`.
 """
 
@@ -123,6 +128,7 @@ def _spool_source(args: Any) -> tuple[str, Callable[[], dict[str, Any]], Callabl
 
 
 def _spool(args: Any) -> int:
+    from netra_devtools.analytics import spool_admin
     from netra_devtools.analytics.render import render_spool_status
 
     if args.timeout <= 0 or args.timeout > 60:
@@ -130,11 +136,12 @@ def _spool(args: Any) -> int:
     where, read_status, act = _spool_source(args)
     before = read_status()
     if not (args.drain or args.discard):
+        problems = spool_admin.losses(before)
         if args.json:
-            print(json.dumps(before))
+            print(json.dumps({**before, "problems": problems}))
         else:
-            render_spool_status(before)
-        return 0
+            render_spool_status(before, problems)
+        return 1 if problems else 0
     if args.discard:
         _confirm(args, before)
     action = "drain" if args.drain else "discard"

@@ -17,7 +17,9 @@ from netra_backend.redact import mask_secrets
 from netra_devtools.analytics.spool_admin import SpoolAdminError
 
 BACKEND_SERVICE = "backend"
-SUMMED = ("pending_rows", "dropped_rows", "discarded_rows", "bytes")  # over the replicas
+# summed over the replicas (an older backend image reports no damage: 0)
+SUMMED = ("pending_rows", "dropped_rows", "discarded_rows", "bytes", "damaged_rows",
+          "damaged_bytes", "damaged_unknown")  # fmt: skip
 EXEC_SLACK_S = 20.0  # on top of a drain's own timeout: process start, settings, the HTTP call
 
 
@@ -76,9 +78,10 @@ def compose_status(state: dict[str, Any]) -> dict[str, Any]:
     finally:
         client.close()
     project = (state.get("compose") or {}).get("project")
-    summed = {key: sum(r[key] for r in replicas) for key in SUMMED}
+    summed = {key: sum(int(r.get(key, 0)) for r in replicas) for key in SUMMED}
     return {
         **summed,
+        "damage": [d for r in replicas for d in r.get("damage", [])],
         "oldest_age_s": max((r["oldest_age_s"] for r in replicas), default=0.0),
         "directory": f"compose project {project} (backend containers)",
         "replicas": replicas,

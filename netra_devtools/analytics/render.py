@@ -15,8 +15,9 @@ def human_size(count: int) -> str:
     return str(count)
 
 
-def render_spool_status(status: dict[str, Any]) -> None:
-    """One table row per replica directory: owner, pending rows, oldest, dropped, bytes."""
+def render_spool_status(status: dict[str, Any], problems: list[str]) -> None:
+    """One table row per replica directory (owner, pending, oldest, dropped, damaged, bytes),
+    then every loss in red: what was lost, where, and where the damaged copy is."""
     from rich.console import Console
     from rich.table import Table
 
@@ -25,7 +26,8 @@ def render_spool_status(status: dict[str, Any]) -> None:
         console.print(f"no spool at {status['directory']}: nothing is waiting")
         return
     table = Table(title=f"analytics spool: {status['directory']}")
-    for column in ("replica", "owner", "pending rows", "oldest", "dropped", "bytes"):
+    columns = ("replica", "owner", "pending rows", "oldest", "dropped", "damaged", "bytes")
+    for column in columns:
         table.add_column(column, justify="left" if column in ("replica", "owner") else "right")
     import psutil
 
@@ -34,19 +36,23 @@ def render_spool_status(status: dict[str, Any]) -> None:
         owner = "-"
         if isinstance(pid, int):  # the note outlives its process: say whether it still runs
             owner = f"pid {pid}" if psutil.pid_exists(pid) else f"pid {pid} (gone)"
+        damaged = replica.get("damaged_rows", 0)
         table.add_row(
             Path(replica["directory"]).name,
             owner,
             str(replica["pending_rows"]),
             f"{replica['oldest_age_s']:.0f} s",
             str(replica["dropped_rows"]),
+            f"[red]{damaged}[/red]" if damaged or replica.get("damaged_bytes") else "0",
             human_size(replica["bytes"]),
         )
     console.print(table)
+    for problem in problems:
+        console.print(f"[red]lost:[/red] {problem}", highlight=False)
 
 
 def render_check_results(results: list[Any], url: str) -> None:
-    """One table row per check-clickhouse scenario: sent, stored, spooled, dropped, lost."""
+    """One table row per check-clickhouse scenario: sent, stored, spooled, dropped, refused, lost."""
     from rich.console import Console
     from rich.table import Table
 
@@ -59,6 +65,7 @@ def render_check_results(results: list[Any], url: str) -> None:
         "stored",
         "spooled",
         "dropped",
+        "refused",
         "lost",
     )
     for header in headers:
@@ -66,5 +73,5 @@ def render_check_results(results: list[Any], url: str) -> None:
     for r in results:
         lost = f"[red]{r.lost}[/red]" if r.lost else "0"
         table.add_row(r.scenario, f"{r.startup_to_ready_s:.2f} s", r.health, str(r.sent),
-                      str(r.stored), str(r.spooled), str(r.dropped), lost)  # fmt: skip
+                      str(r.stored), str(r.spooled), str(r.dropped), str(r.refused), lost)  # fmt: skip
     Console().print(table)

@@ -38,10 +38,11 @@ class ScenarioResult:
     spooled: int
     dropped: int
     note: str = ""
+    refused: int = 0  # answered 503 (not acknowledged, so never lost): the spool was full
 
     @property
     def lost(self) -> int:
-        """Events accepted (202) that never reached ClickHouse."""
+        """Events acknowledged (202) that never reached ClickHouse."""
         return self.sent - self.stored
 
     def to_json(self) -> dict[str, Any]:
@@ -111,6 +112,7 @@ class Run:
         self.dir = Path(tempfile.mkdtemp(prefix=f"{scenario}-", dir=services.work))
         self.backends: list[Any] = []
         self.sent = 0
+        self.refused = 0
 
     def start(self, clickhouse_url: str | None) -> float:
         """Start a backend on this scenario's spool; seconds from process start to ready."""
@@ -139,7 +141,8 @@ class Run:
         return str(self.backends[-1].base_url)
 
     def post(self, batch: int = 100) -> None:
-        """POST the scenario's events in lists of `batch`; each answer must be 202."""
+        """POST the scenario's events in lists of `batch`; each answer must be 202, or 503 when
+        the spool is full (counted as refused: the client was told, nothing was promised)."""
         with httpx.Client(base_url=self.url, timeout=10, trust_env=False) as http:
             for start in range(0, self.services.events, batch):
                 size = min(batch, self.services.events - start)
@@ -147,6 +150,9 @@ class Run:
                     {"event_type": self.tag, "properties": {"i": start + i}} for i in range(size)
                 ]
                 answer = http.post("/api/events", json=events)
+                if answer.status_code == 503 and "spool full" in answer.text:
+                    self.refused += size
+                    continue
                 if answer.status_code != 202:
                     raise CheckError(
                         f"{self.scenario}: POST /api/events answered {answer.status_code}"
@@ -159,15 +165,13 @@ class Run:
         return str(body["status"]), dict(body["checks"]["clickhouse:spool"][0])
 
     def wait_spooled(self) -> tuple[str, dict[str, Any]]:
-        """Wait until every sent event is in the spool or counted as dropped."""
+        """Wait until the backend noticed ClickHouse is away (health `warn`) and every sent event
+        is waiting in the spool or counted as dropped."""
 
         def settled() -> tuple[str, dict[str, Any]] | None:
             status, spool = self.health()
-            return (
-                (status, spool)
-                if spool["observedValue"] + spool["droppedRows"] >= self.sent
-                else None
-            )
+            waiting = spool["observedValue"] + spool["droppedRows"] >= self.sent
+            return (status, spool) if waiting and status != "pass" else None
 
         result: tuple[str, dict[str, Any]] = wait(settled, WAIT_S, f"{self.scenario}: rows spooled")
         return result

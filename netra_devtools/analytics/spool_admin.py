@@ -4,9 +4,11 @@ A spool directory belongs to one backend process at a time (an exclusive lock). 
 backend holds it, drain and discard go through that backend's loopback admin endpoint
 (`POST /api/admin/spool/drain|discard`, its address from the spool's owner note, the admin token
 from beside it: `netra_backend.admin_client`); otherwise this process opens the spool itself and,
-for a drain, replays it into ClickHouse (`--url` or CLICKHOUSE_URL) with the same deduplicated
+for a drain, ships it into ClickHouse (`--url` or CLICKHOUSE_URL) with the same deduplicated
 insert the backend uses. In compose mode the spool lives in the backend containers, so every
-action runs `python -m netra_backend.admin_client` inside them (`compose_spool.py`).
+action runs `python -m netra_backend.admin_client` inside them (`compose_spool.py`). `losses()`
+turns a status into the sentences that make `invoke spool` exit 1: rows dropped past the limit or
+lost to damage.
 """
 
 from __future__ import annotations
@@ -62,31 +64,59 @@ def _via_backend(replica: Path, action: str, timeout: float) -> dict[str, Any]:
 
 
 def _replay_here(spool: Any, clickhouse_url: str | None) -> dict[str, Any]:
-    """Replay an opened DiskSpool into ClickHouse from this process."""
+    """Ship an opened DiskSpool into ClickHouse from this process."""
     from netra_backend.app.analytics.clickhouse_config import ClickHouseConfig
     from netra_backend.app.analytics.schema import ensure_schema, insert_batch
     from netra_backend.app.config import load_settings
 
-    if spool.status()["pending_rows"] == 0:
+    before = int(spool.status()["pending_rows"])
+    if before == 0:
         return {"drained": True, "sent": 0, **spool.status(), "via": "this process"}
     if not clickhouse_url:
         raise SpoolAdminError("nothing to drain into: pass --url or set CLICKHOUSE_URL")
     settings = load_settings(clickhouse_url=clickhouse_url)  # validates the URL (SettingsError)
     config = ClickHouseConfig.from_settings(settings)
     assert config is not None
+    from netra_backend.app.analytics.spool.errors import SpoolError
+
+    error = None
     try:
         client = config.build_client()
-    except Exception as exc:
+        try:
+            ensure_schema(client, config.database)
+            spool.ship(functools.partial(insert_batch, client, database=config.database))
+        finally:
+            client.close()
+    except SpoolError as exc:  # the disk (full, failing): say so, not ClickHouse
+        raise SpoolAdminError(str(exc)) from None
+    except Exception as exc:  # ClickHouse went away (or never answered): what is left waits
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        reason = mask_secrets(first, settings.secrets())
-        raise SpoolAdminError(f"ClickHouse at {config.address} unreachable: {reason}") from None
-    try:
-        ensure_schema(client, config.database)
-        sent = spool.replay(functools.partial(insert_batch, client, database=config.database))
-    finally:
-        client.close()
+        error = f"ClickHouse at {config.address}: {mask_secrets(first, settings.secrets())}"
     after = spool.status()
-    return {"drained": after["pending_rows"] == 0, "sent": sent, **after, "via": "this process"}
+    if error and after["pending_rows"] == before:
+        raise SpoolAdminError(f"{error} (nothing was sent)")
+    sent = before - int(after["pending_rows"])
+    return {"drained": after["pending_rows"] == 0, "sent": sent, **after, "via": "this process",
+            "error": error}  # fmt: skip
+
+
+def losses(status: dict[str, Any]) -> list[str]:
+    """What the spool at `status` lost, one sentence per replica and kind (empty: nothing)."""
+    found = []
+    for replica in status.get("replicas", []):
+        name = Path(replica["directory"]).name
+        if replica["dropped_rows"]:
+            found.append(f"{name}: {replica['dropped_rows']} rows dropped past the spool limit")
+        for damage in replica.get("damage", []):
+            unknown = f" and {damage['unknown']} region(s) of unknown size" * bool(
+                damage["unknown"]
+            )
+            where = damage["copy"] or "not set aside yet: the backend does it when it starts"
+            found.append(
+                f"{name}: {damage['rows']} rows ({damage['bytes']} bytes){unknown} lost to damage "
+                f"in {damage['segment']}; damaged copy: {where}"
+            )
+    return found
 
 
 def act(

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -83,9 +84,14 @@ class BackendProcess:
 
 
 def start_backend(
-    env: dict[str, str], *, port: int | None = None, log_dir: Path | None = None
+    env: dict[str, str],
+    *,
+    port: int | None = None,
+    log_dir: Path | None = None,
+    wrapper: Sequence[str] = (),
 ) -> BackendProcess:
-    """Start the backend with `env` on top of os.environ (NETRA_*/CLICKHOUSE_* cleared first)."""
+    """Start the backend with `env` on top of os.environ (NETRA_*/CLICKHOUSE_* cleared first);
+    `wrapper` goes before the command (e.g. `nsenter -t PID -m --`: another mount namespace)."""
     port = port or free_port()
     full_env = {
         k: v
@@ -99,7 +105,7 @@ def start_backend(
     log = open(log_path, "wb")
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "netra_backend", "--host", HOST, "--port", str(port)],
+        [*wrapper, sys.executable, "-m", "netra_backend", "--host", HOST, "--port", str(port)],
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,

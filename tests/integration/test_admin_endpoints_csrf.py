@@ -159,6 +159,7 @@ def test_invoke_spool_discards_with_the_token_the_backend_wrote(
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)["results"][0]
     assert result["discarded"] == ROWS and result["via"].startswith("backend pid")
-    assert _spool_check(spooling_backend)["observedValue"] == 0
+    # /health is a cache refreshed every HEALTH_INTERVAL_S: wait for the refresh
+    _wait(lambda: _spool_check(spooling_backend)["observedValue"] == 0, 5, "an empty spool")
     spooling_backend.stop()
     assert not token_file.exists()  # a stopped backend leaves no token behind

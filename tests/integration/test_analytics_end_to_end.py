@@ -183,24 +183,58 @@ def test_backend_killed_with_spooled_rows_is_replayed_by_the_restarted_backend(
     assert read_status(tmp_path / "spool")["pending_rows"] == 0
 
 
-def test_small_spool_limit_sent_is_stored_plus_dropped_as_health_reports(
+def test_small_spool_limit_drop_newest_refuses_with_503_and_loses_nothing_acknowledged(
     backend_factory: Callable[..., BackendProcess], clickhouse_server: Any
 ) -> None:
     backend = backend_factory(CLICKHOUSE_URL=clickhouse_server.url, CLICKHOUSE_SPOOL_MAX_ROWS="500")
     _wait(lambda: _schema_ready(clickhouse_server.url), 30, "the schema")
     clickhouse_server.stop()
-    sent = _post(backend, "limit", 800, batch=100)
-    check = _wait(
-        lambda: (c := _spool_check(backend))["observedValue"] + c["droppedRows"] == sent and c,
-        15,
-        "every row spooled or dropped",
+    _wait(lambda: _connection(backend) == "degraded", 15, "degraded")
+    answers = []
+    with httpx.Client(base_url=backend.base_url, timeout=10) as http:
+        for start in range(0, 800, 100):
+            events = [
+                {"event_type": "limit", "properties": {"i": i}} for i in range(start, start + 100)
+            ]
+            answers.append(http.post("/api/events", json=events))
+    assert [a.status_code for a in answers] == [202] * 5 + [503] * 3
+    refused = answers[-1]
+    assert refused.headers["Retry-After"].isdigit()
+    detail = refused.json()["detail"]
+    assert "spool full" in detail and "CLICKHOUSE_SPOOL_MAX_ROWS" in detail
+    assert "connection refused" in detail  # why the spool fills: ClickHouse is away
+    check = _wait(lambda: (c := _spool_check(backend))["observedValue"] == 500 and c, 10, "500")
+    assert check["droppedRows"] == 0
+    clickhouse_server.start()
+    assert _wait_stored(clickhouse_server.url, "limit", 500) == (500, 500)
+
+
+def test_small_spool_limit_drop_oldest_sent_is_stored_plus_dropped_as_health_reports(
+    backend_factory: Callable[..., BackendProcess], clickhouse_server: Any
+) -> None:
+    backend = backend_factory(
+        CLICKHOUSE_URL=clickhouse_server.url,
+        CLICKHOUSE_SPOOL_MAX_ROWS="500",
+        CLICKHOUSE_SPOOL_POLICY="drop-oldest",
     )
-    assert check["status"] == "warn" and check["droppedRows"] == 300
+    _wait(lambda: _schema_ready(clickhouse_server.url), 30, "the schema")
+    clickhouse_server.stop()
+    _wait(lambda: _connection(backend) == "degraded", 15, "degraded")
+    sent = _post(backend, "limit", 800, batch=100)
+    check = _wait(  # the health report is refreshed every 0.2 s
+        lambda: (c := _spool_check(backend))["droppedRows"] == 300 and c, 10, "300 dropped"
+    )
+    assert check["status"] == "warn" and check["observedValue"] == 500
     assert "300 dropped" in check["output"]
     clickhouse_server.start()
     stored, distinct = _wait_stored(clickhouse_server.url, "limit", 500)
     assert stored == distinct == 500
     assert sent == stored + _spool_check(backend)["droppedRows"]
+
+
+def _connection(backend: BackendProcess) -> str:
+    body = httpx.get(f"{backend.base_url}/health", timeout=5).json()
+    return str(body["checks"]["clickhouse:connection"][0]["state"])
 
 
 def test_replicas_get_their_own_spool_and_a_clash_is_reported_by_health(
@@ -219,6 +253,8 @@ def test_replicas_get_their_own_spool_and_a_clash_is_reported_by_health(
         assert (
             "in use by another process" in check["output"] and "NETRA_REPLICA_ID" in check["output"]
         )
+        refused = httpx.post(f"{clash.base_url}/api/events", json={"event_type": "a"}, timeout=5)
+        assert refused.status_code == 503 and "in use by another process" in refused.text
         _post(one, "a", 10)
         _post(two, "b", 20)
         _wait(lambda: read_status(tmp_path / "spool")["pending_rows"] == 30, 10, "30 rows pending")

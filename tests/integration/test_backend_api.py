@@ -95,7 +95,7 @@ def test_events_reach_embedded_clickhouse_and_stats_count_them(schema_url, tmp_p
     try:
         backend.wait_for("/health/ready", 200, timeout=30)
         with httpx.Client(base_url=backend.base_url, timeout=10) as client:
-            # Sent before ClickHouse is connected: they wait in the fallback and are replayed.
+            # Sent before ClickHouse is connected: they wait in the spool and are shipped.
             early = [{"event_type": "signup", "user_id": f"u{i}"} for i in range(3)]
             assert client.post("/api/events", json=early).json() == {"accepted": 3}
             deadline = time.monotonic() + 60

@@ -15,7 +15,7 @@ import pytest
 
 from netra_backend.app.analytics.clickhouse_config import ClickHouseConfig
 from netra_backend.app.analytics.client import AnalyticsClient, AnalyticsState
-from netra_backend.app.analytics.fallback import MemoryFallback
+from netra_backend.app.analytics.spool.disk import DiskSpool
 from netra_backend.app.config import load_settings
 from netra_backend.app.db.database_manager import DatabaseManager
 from netra_backend.app.health_monitor import HealthMonitor
@@ -42,14 +42,14 @@ def _clickhouse_status(monitor: HealthMonitor) -> tuple[str, int]:
 
 @pytest.fixture
 def woken_monitor(
-    database_url: str, clickhouse_server: Any
+    database_url: str, clickhouse_server: Any, tmp_path: Any
 ) -> Iterator[tuple[HealthMonitor, AnalyticsClient, LoopbackSwitch]]:
     switch = LoopbackSwitch("127.0.0.1", clickhouse_server.port)
     settings = load_settings(database_url=database_url)
     db = DatabaseManager(settings)
     analytics = AnalyticsClient(
         ClickHouseConfig(f"http://default:@127.0.0.1:{switch.port}/default", 2, 5),
-        fallback=MemoryFallback(),
+        open_spool=lambda: DiskSpool(tmp_path / "spool"),
         probe_interval_s=0.2,
         backoff_base_s=0.2,
         backoff_max_s=30,  # a reconnect on its own would take long: the drain cuts it short
@@ -75,7 +75,8 @@ def test_health_shows_an_outage_and_the_drain_after_it_without_waiting_for_the_t
     _until(lambda: _clickhouse_status(monitor)[0] == "pass", AT_ONCE_S, "connected shown")
 
     switch.down()
-    analytics.insert("events", [{"event_id": f"e{i}", "event_type": "t"} for i in range(50)])
+    rows = [{"event_id": f"e{i}", "event_type": "t"} for i in range(50)]
+    analytics.submit("events", rows).result(timeout=10)  # durable in the spool
     _until(lambda: analytics.state is AnalyticsState.DEGRADED, 30, "the outage noticed")
     _until(lambda: _clickhouse_status(monitor) == ("warn", 50), AT_ONCE_S, "outage shown")
 

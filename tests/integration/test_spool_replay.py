@@ -1,4 +1,4 @@
-"""DiskSpool replayed into the real embedded ClickHouse engine through real loopback sockets."""
+"""DiskSpool shipped into the real embedded ClickHouse engine through real loopback sockets."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 import pytest
 
 from netra_backend.app.analytics.schema import ensure_schema, insert_batch, insert_events
-from netra_backend.app.analytics.spool.disk import DiskSpool
+from netra_backend.app.analytics.spool.disk import Batch, DiskSpool
 from tests.integration.test_clickhouse_service import connect
 
 
@@ -103,57 +102,51 @@ def _stored(client: Any) -> tuple[int, int]:
     return int(count), int(distinct)
 
 
-def _into(client: Any) -> Callable[[str, list[dict[str, Any]], str], int]:
+def _into(client: Any) -> Callable[[Batch], int]:
     return functools.partial(insert_batch, client)
 
 
-def _send(client: Any, spool: DiskSpool, rows: list[dict[str, Any]]) -> bool:
-    """What AnalyticsClient.insert does: try ClickHouse with a batch id, else spool under it."""
-    batch_id = uuid.uuid4().hex
-    try:
-        insert_events(client, rows, batch_id)
-        return True
-    except Exception:
-        spool.spool("events", rows, batch_id=batch_id)
-        return False
+def _ship(spool: DiskSpool, send: Callable[[Batch], object]) -> int:
+    """Ship, and return the rows pending afterwards (a failure stops shipping, rows kept)."""
+    with contextlib.suppress(Exception):
+        spool.ship(send)
+    return int(spool.status()["pending_rows"])
 
 
 def test_ten_thousand_rows_through_a_flapping_outage_are_stored_exactly_once(
     clickhouse_server: Any, events_client: Any, tmp_path: Path
 ) -> None:
-    spool = DiskSpool(tmp_path / "spool", replay_batch_rows=2000)
+    spool = DiskSpool(tmp_path / "spool", ship_batch_rows=2000)
     clickhouse_server.stop()  # down
-    for start in range(0, 4000, 100):
-        assert not _send(events_client, spool, _events(start, 100))
-    for start in range(4000, 6000, 500):  # rows spooled straight away (never attempted)
-        spool.spool("events", _events(start, 500))
-    assert spool.replay(_into(events_client)) == 0
-    assert spool.status()["pending_rows"] == 6000
+    for start in range(0, 6000, 100):
+        spool.spool("events", _events(start, 100))
+    assert _ship(spool, _into(events_client)) == 6000
 
-    clickhouse_server.start()  # up, then down again in the middle of the replay
+    clickhouse_server.start()  # up, then down again in the middle of shipping
     insert = _into(events_client)
     calls = 0
 
-    def insert_then_fail(table: str, rows: list[dict[str, Any]], batch_id: str) -> None:
+    def insert_then_fail(batch: Batch) -> None:
         nonlocal calls
         calls += 1
-        insert(table, rows, batch_id)
-        if calls == 10:
+        insert(batch)
+        if calls == 2:  # the second group reached ClickHouse, then the server went away
             clickhouse_server.stop()
+            raise ConnectionError("the acknowledgement was lost")
 
-    assert spool.replay(insert_then_fail) == 1000
+    assert _ship(spool, insert_then_fail) == 4000  # the second group is still pending
     for start in range(6000, 10000, 100):  # still down
-        assert not _send(events_client, spool, _events(start, 100))
-    assert spool.status()["pending_rows"] == 9000
+        spool.spool("events", _events(start, 100))
+    assert spool.status()["pending_rows"] == 8000
 
     clickhouse_server.start()  # up for good
-    assert spool.replay(_into(events_client)) == 9000
+    assert spool.ship(_into(events_client)) == 8000
     assert _stored(events_client) == (10_000, 10_000)
     assert spool.status()["pending_rows"] == 0 and spool.status()["dropped_rows"] == 0
     spool.close()
 
 
-def test_replayed_batch_whose_ack_was_lost_is_stored_once(
+def test_shipped_batch_whose_ack_was_lost_is_stored_once(
     clickhouse_server: Any, events_client: Any, tmp_path: Path
 ) -> None:
     proxy = AckDroppingProxy(clickhouse_server.port)
@@ -161,38 +154,35 @@ def test_replayed_batch_whose_ack_was_lost_is_stored_once(
     spool = DiskSpool(tmp_path / "spool")
     spool.spool("events", _events(0, 1000))
     proxy.drop_acks = True
-    assert spool.replay(_into(via_proxy)) == 0  # the client never heard back
+    assert _ship(spool, _into(via_proxy)) == 1000  # the client never heard back
     assert proxy.dropped >= 1
-    assert spool.status()["pending_rows"] == 1000
     assert _stored(events_client) == (1000, 1000)  # ...but ClickHouse did store the batch
     proxy.drop_acks = False
-    assert spool.replay(_into(via_proxy)) == 1000
+    assert spool.ship(_into(via_proxy)) == 1000
     assert _stored(events_client) == (1000, 1000)
     via_proxy.close()
     proxy.close()
     spool.close()
 
 
-def test_direct_insert_whose_ack_was_lost_is_not_duplicated_by_replay(
-    clickhouse_server: Any, events_client: Any, tmp_path: Path
+def test_events_table_from_before_the_window_deduplicates_once_the_schema_is_ensured(
+    events_client: Any,
 ) -> None:
-    proxy = AckDroppingProxy(clickhouse_server.port)
-    via_proxy = connect(f"http://default:@127.0.0.1:{proxy.port}/default", connect_timeout=2)
-    spool = DiskSpool(tmp_path / "spool")
-    proxy.drop_acks = True
-    assert not _send(via_proxy, spool, _events(0, 500))  # stored, ack lost, so spooled
-    assert _stored(events_client) == (500, 500)
-    proxy.drop_acks = False
-    assert spool.replay(_into(via_proxy)) == 500
-    assert _stored(events_client) == (500, 500)
-    via_proxy.close()
-    proxy.close()
-    spool.close()
+    events_client.command("DROP TABLE events")
+    events_client.command(  # the table as a version without the deduplication window made it
+        "CREATE TABLE events (event_id String, event_type LowCardinality(String), "
+        "user_id Nullable(String), properties String, timestamp DateTime64(3, 'UTC')) "
+        "ENGINE = MergeTree ORDER BY (event_type, timestamp)"
+    )
+    ensure_schema(events_client)
+    for _ in range(3):
+        insert_events(events_client, _events(0, 50), "the-same-token")
+    assert _stored(events_client) == (50, 50)
 
 
 CHILD = """
 import sys
-from netra_backend.app.analytics.spool.disk import DiskSpool
+from netra_backend.app.analytics.spool.disk import Batch, DiskSpool
 spool = DiskSpool(sys.argv[1])
 sent = 0
 while True:
@@ -204,7 +194,7 @@ while True:
 """
 
 
-def test_spool_of_a_sigkilled_process_is_replayed_by_the_next_one(
+def test_spool_of_a_sigkilled_process_is_shipped_by_the_next_one(
     events_client: Any, tmp_path: Path
 ) -> None:
     directory = tmp_path / "spool"
@@ -227,7 +217,7 @@ def test_spool_of_a_sigkilled_process_is_replayed_by_the_next_one(
     with DiskSpool(directory) as restarted:  # the dead process's lock went with it
         pending = restarted.status()["pending_rows"]
         assert pending >= confirmed  # everything spool() returned for is on disk
-        assert restarted.replay(_into(events_client)) == pending
+        assert restarted.ship(_into(events_client)) == pending
     assert _stored(events_client) == (pending, pending)
     confirmed_stored = events_client.command(
         f"SELECT count() FROM events WHERE toUInt32(substring(event_id, 2)) < {confirmed}"
@@ -238,21 +228,21 @@ def test_spool_of_a_sigkilled_process_is_replayed_by_the_next_one(
 def test_over_the_limit_sent_equals_stored_plus_dropped(
     clickhouse_server: Any, events_client: Any, tmp_path: Path
 ) -> None:
-    spool = DiskSpool(tmp_path / "spool", max_rows=1000)
+    spool = DiskSpool(tmp_path / "spool", max_rows=1000, policy="drop-oldest")
     clickhouse_server.stop()
     for start in range(0, 3000, 100):
-        _send(events_client, spool, _events(start, 100))
+        spool.spool("events", _events(start, 100))
     status = spool.status()
     assert status["pending_rows"] == 1000 and status["dropped_rows"] == 2000
     clickhouse_server.start()
-    spool.replay(_into(events_client))
+    spool.ship(_into(events_client))
     stored, distinct = _stored(events_client)
     assert stored == distinct == 1000
     assert 3000 == stored + spool.status()["dropped_rows"]
     spool.close()
 
 
-def test_rows_for_any_table_replay_with_their_own_columns(
+def test_rows_for_any_table_are_shipped_with_their_own_columns(
     events_client: Any, tmp_path: Path
 ) -> None:
     events_client.command(
@@ -262,6 +252,6 @@ def test_rows_for_any_table_replay_with_their_own_columns(
     with DiskSpool(tmp_path / "spool") as spool:
         spool.spool("audit", [{"id": i, "who": f"w{i}"} for i in range(50)])
         spool.spool("events", _events(0, 5))
-        assert spool.replay(_into(events_client)) == 55
+        assert spool.ship(_into(events_client)) == 55
     assert events_client.query("SELECT count(), sum(id) FROM audit").result_rows == [(50, 1225)]
     assert _stored(events_client) == (5, 5)

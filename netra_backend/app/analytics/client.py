@@ -1,312 +1,240 @@
-"""The analytics client: ClickHouse when it answers, a fallback when not; never blocks a request.
+"""The analytics client: every accepted batch is durable in the spool first, then shipped.
 
-`insert()` only puts rows on a bounded queue. One background thread consumes it and owns every
-network call and every fallback write: it connects (creating the schema), sends batches, pings
-while idle, and after a failure opens the circuit (state `degraded`), moves rows to the fallback
-and retries with exponential backoff. On reconnect it replays the fallback, oldest first, before
-any queued row goes direct. One consumer means rows reach ClickHouse in the order they were
-accepted, and a request never touches the network or the disk.
+`submit()` encodes the rows and hands them to the group commit (spool/commit.py); its future
+resolves once they are fsync'd in this replica's spool, which is when POST /api/events may answer
+202, or fails with AnalyticsRefused (503) when the spool cannot take them. One background thread
+(the shipper) owns every ClickHouse call (link.py): it connects, ships the spool oldest first
+(spool/disk.py), pings while idle, and after a ClickHouse failure waits out a backoff. The loop
+is supervised: a spool disk error pauses it without blaming ClickHouse, and an unexpected error
+is logged, counted, and the loop goes on. A request never touches the network.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
-import queue
-import random
 import threading
 import time
-import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
-from enum import StrEnum
+from concurrent.futures import Future
 from typing import Any
 
 from netra_backend.app.analytics.clickhouse_config import ClickHouseConfig
-from netra_backend.app.analytics.failures import describe_failure
-from netra_backend.app.analytics.fallback import Fallback, MemoryFallback
-from netra_backend.app.analytics.schema import EVENTS_TABLE, ensure_schema, insert_batch
+from netra_backend.app.analytics.link import (
+    AnalyticsState,
+    AnalyticsUnavailable,
+    ClickHouseDown,
+    ClickHouseLink,
+)
+from netra_backend.app.analytics.schema import table_columns
+from netra_backend.app.analytics.spool.commit import GroupCommit
+from netra_backend.app.analytics.spool.errors import SpoolDiskError, SpoolError, SpoolFullError
+from netra_backend.app.analytics.spool.records import encode_record
 from netra_backend.errors import NetraBackendError
-from netra_backend.redact import mask_secrets, url_secrets
 
+__all__ = ["AnalyticsClient", "AnalyticsRefused", "AnalyticsState", "AnalyticsUnavailable"]
 log = logging.getLogger("netra_backend.analytics")
 Rows = list[dict[str, Any]]
+RETRY_AFTER_S = 5  # what a 503 tells the client to wait
+DISK_RETRY_S = 1.0
+SPOOL_REOPEN_S = 5.0
+SHIP_EVERY_S = 0.05  # under load, at most one insert per 50 ms: fewer, bigger inserts
 
 
-class AnalyticsState(StrEnum):
-    """Where the client stands with ClickHouse."""
+class AnalyticsRefused(NetraBackendError):
+    """A batch was not accepted (nothing stored it durably): 503 with Retry-After."""
 
-    DISABLED = "disabled"
-    CONNECTING = "connecting"
-    CONNECTED = "connected"
-    DEGRADED = "degraded"
+    def __init__(self, reason: str, retry_after_s: int = RETRY_AFTER_S) -> None:
+        super().__init__(reason)
+        self.retry_after_s = retry_after_s
 
 
-class AnalyticsUnavailable(NetraBackendError, RuntimeError):
-    """ClickHouse cannot answer a read right now; the message says why."""
+def _resolved(error: Exception | None = None) -> Future[None]:
+    future: Future[None] = Future()
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)
+    return future
 
 
 class AnalyticsClient:
-    """ClickHouse behind a circuit breaker, with a fallback for rows while it is away."""
+    """The spool in front, ClickHouse behind a circuit breaker (see module doc)."""
 
     def __init__(
         self,
         config: ClickHouseConfig | None,
         *,
-        fallback: Fallback | None = None,
+        open_spool: Callable[[], Any] | None = None,
         probe_interval_s: float = 2.0,
         backoff_base_s: float = 0.5,
         backoff_max_s: float = 30.0,
-        queue_max_batches: int = 10_000,
+        reopen_spool_s: float = SPOOL_REOPEN_S,
     ) -> None:
         self.config = config
-        self.fallback: Fallback = fallback or MemoryFallback()
+        self.reopen_spool_s = reopen_spool_s
         self.probe_interval_s = probe_interval_s
-        self.backoff_base_s = backoff_base_s
-        self.backoff_max_s = backoff_max_s
-        self._queue: queue.Queue[tuple[str, Rows]] = queue.Queue(queue_max_batches)
-        self._client_lock = threading.Lock()  # one network call on the client at a time
+        self.link = ClickHouseLink(config, backoff_base_s, backoff_max_s)
+        self._open_spool = open_spool
+        self.spool: Any = None  # DiskSpool or AdoptingSpool, once open
+        self._spool_problem = "no spool configured"
+        self._spool_tried = 0.0
+        self._committer: GroupCommit | None = None
         self._stop = threading.Event()
-        self._wake = threading.Event()  # cuts a reconnect backoff short (drain now)
-        self._listeners: list[Callable[[], None]] = []  # told of every change of state
+        self._wake = threading.Event()  # a commit happened: rows to ship
+        self._drain = threading.Event()  # cuts a reconnect backoff short (drain now)
         self._thread: threading.Thread | None = None
-        self._client: Any = None
-        self._state = AnalyticsState.DISABLED if config is None else AnalyticsState.CONNECTING
-        self._reason = "CLICKHOUSE_URL is not set" if config is None else "connecting"
-        self._failures = 0
-        self._observed_ms = 0.0
-        self._attempt_started = 0.0
-        self._last_insert_error: Exception | None = None
-        self._checked_at = time.time()
         self.discarded_rows = 0  # accepted while analytics is disabled
-        self.inserted_rows = 0
+        self.shipped_rows = 0
+        self.loop_errors = 0  # unexpected errors the shipper survived
+        self._listeners: list[Callable[[], None]] = []  # told when what health shows changed
+        self._last_seen: tuple[AnalyticsState, bool] | None = None
 
     @property
     def state(self) -> AnalyticsState:
         """The current state (no I/O)."""
-        return self._state
+        return self.link.state
 
     def on_state_change(self, listener: Callable[[], None]) -> None:
-        """Call `listener()` (on the client's thread; it must not block) once a change of state
-        is complete: connected (a reconnect, or a drain done), degraded. The health monitor
-        wakes on it."""
+        """Call `listener()` (on the shipper's thread; it must not block) once the state or
+        whether rows wait changed: a reconnect, a drain done, degraded. The health monitor
+        wakes on it, so /health shows the change at once."""
         self._listeners.append(listener)
 
-    def _state_changed(self) -> None:
+    def _notify_if_changed(self) -> None:
+        waiting = self.spool is not None and bool(self.spool.status()["pending_rows"])
+        seen = (self.state, waiting)
+        if seen == self._last_seen:
+            return
+        self._last_seen = seen
         for listener in self._listeners:
             try:
                 listener()
-            except Exception:  # a listener must not take the client's thread down
+            except Exception:  # a listener must not take the shipper down
                 log.exception("analytics state listener failed")
 
     def start(self) -> None:
-        """Start the background connector; returns at once."""
+        """Open the spool and start the shipper; returns without waiting on ClickHouse."""
         if self.config is None or self._thread is not None:
             return
+        self._try_open_spool()
         self._thread = threading.Thread(target=self._run, name="analytics-client", daemon=True)
         self._thread.start()
 
     def close(self, timeout: float = 5.0) -> None:
-        """Stop the background thread, keep queued rows in the fallback, close the connection."""
+        """Commit what is queued, stop the shipper, close the spool and the connection."""
+        if self._committer is not None:
+            self._committer.close(timeout)
         self._stop.set()
+        self._drain.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
-        try:
-            self._spool_queued()  # a durable spool replays them at the next start
-        except Exception:
-            log.exception("analytics rows queued at shutdown could not be kept")
-        self._drop_client()
+        if self.spool is not None:
+            self.spool.close()
+        self.link.close()
 
-    def insert(self, table: str, rows: Rows) -> None:
-        """Queue rows for the background thread; never blocks on I/O, never raises."""
-        if not rows:
-            return
-        if self._state is AnalyticsState.DISABLED:
-            self.discarded_rows += len(rows)
-            return
-        try:
-            self._queue.put_nowait((table, rows))
-        except queue.Full:
-            # Overload only: the thread is this far behind, so these rows go straight to the
-            # fallback (and may reach ClickHouse after rows still queued).
-            try:
-                self.fallback.spool(table, rows)
-            except Exception:  # the fallback promised not to raise; a request must not see it
-                log.exception("analytics insert lost %d rows", len(rows))
+    def submit(self, table: str, rows: Rows) -> Future[None]:
+        """Hand rows to the spool; the future resolves once they are durable (202) or fails with
+        AnalyticsRefused (503). No I/O here; never raises for a spool or ClickHouse problem."""
+        if not rows or self.state is AnalyticsState.DISABLED:
+            self.discarded_rows += len(rows)  # analytics is off: nothing is kept, by design
+            return _resolved()
+        committer = self._committer
+        if committer is None:
+            return _resolved(AnalyticsRefused(self._spool_problem, math.ceil(self.reopen_spool_s)))
+        keys, columns = table_columns(table, rows)
+        return committer.submit(encode_record(table, keys, columns))
 
     def drain_now(self) -> None:
         """Retry ClickHouse now instead of at the end of the current backoff (no I/O here)."""
-        self._wake.set()
+        self._drain.set()
 
     def health(self) -> dict[str, Any]:
         """A snapshot for the health monitor (no I/O)."""
-        return {
-            "state": self._state.value,
-            "reason": self._reason,
-            "observed_ms": self._observed_ms,
-            "time": datetime.fromtimestamp(self._checked_at, UTC).isoformat(),
-        }
+        errors = self.loop_errors + (self._committer.errors if self._committer else 0)
+        return {**self.link.health(), "loop_errors": errors}
+
+    def spool_status(self) -> dict[str, Any]:
+        """The spool's status (no network), or why there is no durable spool."""
+        if self.spool is None:
+            warning = "" if self.config is None else self._spool_problem
+            return {"pending_rows": 0, "dropped_rows": 0, "durable": False, "warning": warning}
+        status = dict(self.spool.status())
+        status["shipping"] = self.state is AnalyticsState.CONNECTED
+        return status
 
     def event_counts(self, timeout: float = 2.0) -> dict[str, int]:
         """Events per event_type, read from ClickHouse; AnalyticsUnavailable while it is away."""
-        if self._state is not AnalyticsState.CONNECTED or self.config is None:
-            raise AnalyticsUnavailable(f"ClickHouse is {self._state.value}: {self._reason}")
-        if not self._client_lock.acquire(timeout=timeout):
-            raise AnalyticsUnavailable("ClickHouse is busy; try again")
-        try:
-            result = self._client.query(
-                f"SELECT event_type, count() FROM {self.config.qualified(EVENTS_TABLE)} "
-                "GROUP BY event_type ORDER BY event_type"
-            )
-            return {str(name): int(count) for name, count in result.result_rows}
-        except Exception as exc:
-            raise AnalyticsUnavailable(self._describe(exc)) from None
-        finally:
-            self._client_lock.release()
+        return self.link.event_counts(timeout)
 
-    # --- background thread ------------------------------------------------------------------
+    # --- the spool ---------------------------------------------------------------------------
+
+    def _try_open_spool(self) -> None:
+        """Open the spool (at start, and again every few seconds while it is unusable)."""
+        if self.spool is not None or self._open_spool is None:
+            return
+        if self._spool_tried and time.monotonic() - self._spool_tried < self.reopen_spool_s:
+            return
+        self._spool_tried = time.monotonic()
+        try:
+            self.spool = self._open_spool()
+        except Exception as exc:
+            problem = (
+                f"no durable spool: {exc}; events get 503 until one opens (set NETRA_REPLICA_ID "
+                "per replica, or a writable CLICKHOUSE_SPOOL_DIR)"
+            )
+            if problem != self._spool_problem:
+                log.error("%s", problem)
+            self._spool_problem = problem
+            return
+        self._committer = GroupCommit(self.spool, self._refusal, self._wake.set)
+        log.info("analytics spool open at %s", self.spool.directory)
+
+    def _refusal(self, error: SpoolError) -> Exception:
+        """The 503 a batch gets when the spool refused it (the spool's reason, and why it fills)."""
+        reason = str(error)
+        if isinstance(error, SpoolFullError) and self.state is not AnalyticsState.CONNECTED:
+            reason += f"; ClickHouse is {self.state.value}: {self.link.reason}"
+        return AnalyticsRefused(reason)
+
+    # --- the shipper thread ------------------------------------------------------------------
 
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                if self._client is None:
-                    self._connect()
-                elif self._state is not AnalyticsState.CONNECTED:
-                    self._replay()
-                else:
-                    self._send_or_ping()
-            except Exception as exc:
-                self._open_circuit(exc)
-                self._spool_queued_for(self._backoff())
+                self._cycle()
+            except SpoolDiskError:  # the spool logged it (the disk, the path); not ClickHouse
+                self._pause(DISK_RETRY_S)
+            except ClickHouseDown as down:
+                backoff = self.link.open_circuit(str(down))
+                self._notify_if_changed()
+                self._pause(backoff)
+            except Exception:  # a bug: logged, counted, and the loop goes on
+                self.loop_errors += 1
+                log.exception("analytics loop: unexpected error #%d; it goes on", self.loop_errors)
+                self._pause(DISK_RETRY_S)
 
-    def _spool_queued(self) -> None:
-        """Move every queued batch to the fallback, oldest first (only this thread spools)."""
-        while True:
-            try:
-                table, rows = self._queue.get_nowait()
-            except queue.Empty:
-                return
-            self.fallback.spool(table, rows)
-
-    def _spool_queued_for(self, seconds: float) -> None:
-        """Wait out the backoff, moving rows that arrive meanwhile into the fallback."""
-        deadline = time.monotonic() + seconds
-        while not self._stop.is_set() and (remaining := deadline - time.monotonic()) > 0:
-            if self._wake.is_set():
-                self._wake.clear()
-                self._failures = max(self._failures - 1, 0)  # a drain request retries promptly
-                return
-            try:
-                table, rows = self._queue.get(timeout=min(remaining, 0.2))
-            except queue.Empty:
-                continue
-            self.fallback.spool(table, rows)
-
-    def _connect(self) -> None:
-        assert self.config is not None
-        started = self._attempt_started = time.perf_counter()
-        client = self.config.build_client()
-        try:
-            self._set_read_timeout(client)
-            ensure_schema(client, self.config.database)
-        except BaseException:
-            with contextlib.suppress(Exception):
-                client.close()
-            raise
-        self._client = client
-        self._attempt_started = 0.0
-        self._observed_ms = round((time.perf_counter() - started) * 1000, 3)
-        log.info("ClickHouse reachable at %s", self.config.address)
-
-    def _set_read_timeout(self, client: Any) -> None:
-        """Reads after the handshake get the full send/receive timeout (float, not int)."""
-        assert self.config is not None
-        if hasattr(client, "timeout") and not self.config.embedded:
-            from urllib3.util import Timeout
-
-            client.timeout = Timeout(
-                connect=self.config.connect_timeout_s, read=self.config.send_receive_timeout_s
-            )
-
-    def _replay(self) -> None:
-        """Send what the fallback holds; close the circuit once nothing is left."""
-        self._reason = "reachable again; replaying rows that waited, new rows wait behind them"
-        for _ in range(1000):  # bounded: new rows keep arriving while we replay
-            self._spool_queued()  # what queued during the outage is older than what queues now
-            self._last_insert_error = None
-            replayed = self.fallback.replay(self._insert_batch)
-            if int(self.fallback.status().get("pending_rows", 0)) == 0:
-                # Rows still queued are newer than everything replayed: order holds.
-                self._state = AnalyticsState.CONNECTED
-                self._reason = "connected"
-                self._failures = 0
-                self._checked_at = time.time()
-                self._state_changed()
-                return
-            if replayed == 0:
-                raise self._last_insert_error or AnalyticsUnavailable("replay made no progress")
-
-    def _send_or_ping(self) -> None:
-        try:
-            table, rows = self._queue.get(timeout=self.probe_interval_s)
-        except queue.Empty:
-            started = time.perf_counter()
-            with self._client_lock:
-                self._client.command("SELECT 1")
-            self._observed_ms = round((time.perf_counter() - started) * 1000, 3)
-            self._checked_at = time.time()
+    def _cycle(self) -> None:
+        """Connect if needed, ship what waits, then wait for a commit (or ping when idle)."""
+        self._try_open_spool()
+        if not self.link.connected:
+            self.link.connect()
+        self._wake.clear()  # cleared first: a commit during the ship below wakes the wait
+        started = time.monotonic()
+        if self.spool is not None:
+            self.shipped_rows += self.spool.ship(self.link.insert)
+        self._notify_if_changed()
+        if not self._wake.wait(self.probe_interval_s):
+            if not self._stop.is_set():
+                self.link.ping()  # idle: is ClickHouse still there?
             return
-        # Every direct insert carries its own batch id: if it fails after ClickHouse stored it
-        # (a lost acknowledgement), the spool replays it under the same deduplication token.
-        batch_id = uuid.uuid4().hex
-        try:
-            self._insert_batch(table, rows, batch_id)
-        except Exception:
-            self.fallback.spool(table, rows, batch_id=batch_id)  # first in the fallback: in order
-            raise
+        # Rows arrived: ship them, but not sooner than SHIP_EVERY_S after the last ship began.
+        # A lone batch after a quiet spell goes at once; a stream becomes fewer, bigger inserts.
+        self._stop.wait(started + SHIP_EVERY_S - time.monotonic())
 
-    def _insert_batch(self, table: str, rows: Rows, batch_id: str) -> None:
-        """One insert; `batch_id` is its insert_deduplication_token, so a replay is stored once."""
-        assert self.config is not None
-        try:
-            with self._client_lock:
-                insert_batch(self._client, table, rows, batch_id, self.config.database)
-        except Exception as exc:  # kept: the fallback may swallow it, the health output needs it
-            self._last_insert_error = exc
-            raise
-        self.inserted_rows += len(rows)
-
-    def _open_circuit(self, exc: BaseException) -> None:
-        reason = self._describe(exc)
-        # Queued rows move to the fallback before the state says so: a health snapshot that
-        # reads `degraded` also sees them counted in the spool.
-        self._spool_queued()
-        was = self._state
-        self._state = AnalyticsState.DEGRADED
-        self._reason = reason
-        self._failures += 1
-        self._checked_at = time.time()
-        if self._attempt_started:  # how long the failed connect took (a timeout shows here)
-            self._observed_ms = round((time.perf_counter() - self._attempt_started) * 1000, 3)
-            self._attempt_started = 0.0
-        self._drop_client()
-        if was is not AnalyticsState.DEGRADED:
-            log.warning("ClickHouse unavailable, analytics degraded: %s", reason)
-            self._state_changed()
-
-    def _drop_client(self) -> None:
-        client, self._client = self._client, None
-        if client is not None:
-            with contextlib.suppress(Exception):
-                client.close()
-
-    def _backoff(self) -> float:
-        exponent = min(self._failures - 1, 16)
-        delay = min(self.backoff_max_s, self.backoff_base_s * math.pow(2, exponent))
-        return delay * random.uniform(0.8, 1.2)  # jitter: many workers must not retry in step
-
-    def _describe(self, exc: BaseException) -> str:
-        assert self.config is not None
-        text = describe_failure(exc, self.config)
-        return mask_secrets(text, url_secrets(self.config.url))  # not the user name, if equal
+    def _pause(self, seconds: float) -> None:
+        """Wait out a backoff; a drain request or close cuts it short."""
+        if self._drain.wait(seconds):
+            self._drain.clear()
+            self.link.failures = max(self.link.failures - 1, 0)  # a drain retries promptly

@@ -3,8 +3,11 @@
 Exactly once: every batch is inserted with `insert_deduplication_token` = its batch id. On a plain
 MergeTree table ClickHouse honours that token only when the table sets
 `non_replicated_deduplication_window` (the number of recent insert blocks it remembers), so a
-batch re-sent after a lost acknowledgement is stored once, as long as fewer than that many
-inserts happened in between.
+batch re-sent after a lost acknowledgement or a crash is stored once, as long as fewer than that
+many inserts happened in between. `ensure_schema` also sets the window on an `events` table that
+an older version created without it.
+Timestamps travel as DateTime64(3) ticks (milliseconds since the epoch, UTC): the spool keeps
+them as JSON integers, and clickhouse-connect writes integers as they are.
 """
 
 from __future__ import annotations
@@ -12,12 +15,15 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 EVENTS_TABLE = "events"
 EVENTS_COLUMNS = ("event_id", "event_type", "user_id", "properties", "timestamp")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+DEDUP_WINDOW = 10_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
 
 
 def events_ddl(database: str | None = None) -> str:
@@ -27,7 +33,7 @@ def events_ddl(database: str | None = None) -> str:
 CREATE TABLE IF NOT EXISTS {table} (event_id String, event_type LowCardinality(String),
   user_id Nullable(String), properties String, timestamp DateTime64(3, 'UTC'))
 ENGINE = MergeTree ORDER BY (event_type, timestamp)
-SETTINGS non_replicated_deduplication_window = 10000"""
+SETTINGS non_replicated_deduplication_window = {DEDUP_WINDOW}"""
 
 
 EVENTS_DDL = events_ddl()
@@ -43,7 +49,12 @@ def quote_identifier(name: str) -> str:
 def schema_statements(database: str | None = None) -> list[str]:
     """Idempotent DDL for the whole analytics schema: the database (if named), then the tables."""
     statements = [f"CREATE DATABASE IF NOT EXISTS {quote_identifier(database)}"] if database else []
-    return [*statements, events_ddl(database)]
+    table = f"{quote_identifier(database)}.{EVENTS_TABLE}" if database else EVENTS_TABLE
+    # An events table from before the window was set would store a re-sent batch twice.
+    window = (
+        f"ALTER TABLE {table} MODIFY SETTING non_replicated_deduplication_window = {DEDUP_WINDOW}"
+    )
+    return [*statements, events_ddl(database), window]
 
 
 def ensure_schema(client: Any, database: str | None = None) -> None:
@@ -67,22 +78,30 @@ def _timestamp(value: Any) -> datetime:
     return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
 
 
+def _ticks(value: Any) -> int:
+    """DateTime64(3) ticks (ms since the epoch) for anything `_timestamp` accepts (ints pass)."""
+    if type(value) is int:
+        return value
+    return (_timestamp(value) - _EPOCH) // _MS
+
+
 def _text(value: Any) -> str:
     return value if type(value) is str else str(value)
 
 
 def event_columns(rows: list[dict[str, Any]]) -> list[list[Any]]:
-    """Column-oriented data for `events` from event dicts (properties as JSON text)."""
+    """Column-oriented data for `events` from event dicts (properties as JSON text, timestamps
+    as ticks), in EVENTS_COLUMNS order."""
     dumps = json.dumps
     ids = [_text(row.get("event_id") or uuid.uuid4()) for row in rows]
     types = [_text(row["event_type"]) for row in rows]
     users = [None if (u := row.get("user_id")) is None else _text(u) for row in rows]
     props = [p if type(p := row.get("properties") or {}) is str else dumps(p) for row in rows]
-    parsed: dict[str, datetime] = {}  # rows of one request share their ISO timestamp text
+    parsed: dict[str, int] = {}  # rows of one request often share their ISO timestamp text
     stamps = [
-        (parsed.get(t) or parsed.setdefault(t, _timestamp(t)))
+        (parsed.get(t) or parsed.setdefault(t, _ticks(t)))
         if type(t := row.get("timestamp")) is str
-        else _timestamp(t)
+        else _ticks(t)
         for row in rows
     ]
     return [ids, types, users, props, stamps]
@@ -109,28 +128,43 @@ def insert_events(
     return len(rows)
 
 
-def insert_batch(
-    client: Any,
-    table: str,
-    rows: list[dict[str, Any]],
-    batch_id: str,
-    database: str | None = None,
-) -> int:
-    """Insert dict rows into `table` deduplicated by `batch_id`: DiskSpool.replay's callback.
-
-    Use as `spool.replay(functools.partial(insert_batch, client))`. Events get their column
-    conversion; other tables take the keys of the first row as their columns.
-    """
+def table_columns(table: str, rows: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
+    """The column names and values a batch of `rows` is kept and inserted as."""
     if table == EVENTS_TABLE:
-        return insert_events(client, rows, batch_id, database)
-    if not rows:
-        return 0
-    columns = list(rows[0])
-    client.insert(
-        table,
-        [[row.get(column) for column in columns] for row in rows],
-        column_names=columns,
-        database=database,
-        settings={"insert_deduplication_token": batch_id},
+        return list(EVENTS_COLUMNS), event_columns(rows)
+    keys = list(dict.fromkeys(key for row in rows for key in row))
+    return keys, [[row.get(key) for row in rows] for key in keys]
+
+
+def _events_ready(keys: list[str], columns: list[list[Any]]) -> list[list[Any]]:
+    """`events` columns in EVENTS_COLUMNS form; batches spooled by older versions converted."""
+    if (
+        keys == list(EVENTS_COLUMNS)
+        and columns
+        and (not columns[0] or (type(columns[4][0]) is int and type(columns[3][0]) is str))
+    ):
+        return columns
+    return event_columns(
+        [dict(zip(keys, values, strict=True)) for values in zip(*columns, strict=True)]
     )
-    return len(rows)
+
+
+def insert_batch(client: Any, batch: Any, database: str | None = None) -> int:
+    """Insert a spool `Batch` (table, keys, columns, batch_id) deduplicated by its batch id.
+
+    Use as `spool.ship(functools.partial(insert_batch, client))`. Returns rows sent.
+    """
+    keys, columns = list(batch.keys), batch.columns
+    if batch.table == EVENTS_TABLE:
+        keys, columns = list(EVENTS_COLUMNS), _events_ready(keys, columns)
+    if not columns or not columns[0]:
+        return 0
+    client.insert(
+        batch.table,
+        columns,
+        column_names=keys,
+        column_oriented=True,
+        database=database,
+        settings={"insert_deduplication_token": batch.batch_id},
+    )
+    return len(columns[0])

@@ -1,4 +1,5 @@
-"""Analytics events: accepted whether ClickHouse is up or not; stats read from ClickHouse."""
+"""Analytics events: 202 once they are durable (in this replica's spool), whether ClickHouse is up
+or not; 503 with Retry-After when nothing can keep them. Stats are read from ClickHouse."""
 
 from __future__ import annotations
 
@@ -11,7 +12,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, HTTPException, Request
 from pydantic import BaseModel, Field, field_validator
 
-from netra_backend.app.analytics.client import AnalyticsClient, AnalyticsUnavailable
+from netra_backend.app.analytics.client import (
+    AnalyticsClient,
+    AnalyticsRefused,
+    AnalyticsUnavailable,
+)
 from netra_backend.app.analytics.schema import EVENTS_TABLE
 
 router = APIRouter(prefix="/api/events", tags=["events"])
@@ -71,7 +76,23 @@ def _analytics(request: Request) -> AnalyticsClient:
     return analytics
 
 
-@router.post("", status_code=202)
+ACCEPTED = (
+    "Every event is durable: fsync'd in this replica's spool (or analytics is disabled, "
+    "CLICKHOUSE_URL unset, and events are discarded by configuration). Each one reaches "
+    "ClickHouse once, or is counted as dropped in /health past the configured spool limit."
+)
+REFUSED = (
+    "Nothing was kept: no event of the request is stored. `detail` says why (the spool's disk "
+    "is full or failing, the spool is at its limit, or no spool could be opened), naming the "
+    "directory; send the same events again after `Retry-After` seconds."
+)
+
+
+@router.post(
+    "",
+    status_code=202,
+    responses={202: {"description": ACCEPTED}, 503: {"description": REFUSED}},
+)
 async def post_events(
     request: Request,
     body: Annotated[
@@ -79,10 +100,16 @@ async def post_events(
         Body(),
     ],
 ) -> dict[str, int]:
-    """Accept one event or a list; 202 with the count, never waiting on ClickHouse."""
+    """Accept one event or a list: 202 once durable, never waiting on ClickHouse; else 503."""
     events = body if isinstance(body, list) else [body]
     rows = [to_row(event) for event in events]
-    _analytics(request).insert(EVENTS_TABLE, rows)
+    try:
+        await asyncio.wrap_future(_analytics(request).submit(EVENTS_TABLE, rows))
+    except AnalyticsRefused as exc:
+        raise HTTPException(
+            503, detail=f"events not accepted: {exc}",
+            headers={"Retry-After": str(exc.retry_after_s)},
+        ) from None  # fmt: skip
     return {"accepted": len(rows)}
 
 

@@ -112,7 +112,7 @@ def withdraw_admin_token(app: FastAPI) -> None:
 
 
 def _snapshot(analytics: AnalyticsClient) -> dict[str, Any]:
-    status = dict(analytics.fallback.status())
+    status = analytics.spool_status()
     return {"state": analytics.state.value, "reason": analytics.health()["reason"], **status}
 
 
@@ -147,8 +147,7 @@ async def drain(
 async def discard(request: Request) -> dict[str, Any]:
     """Delete every pending row (the caller confirmed); returns how many."""
     analytics = _local_analytics(request)
-    discard_rows = getattr(analytics.fallback, "discard", None)
-    if not callable(discard_rows):
-        raise HTTPException(409, detail="this backend keeps rows in memory; nothing to discard")
-    count = int(await asyncio.to_thread(discard_rows))
+    if analytics.spool is None:
+        raise HTTPException(409, detail="this backend has no spool; nothing to discard")
+    count = int(await asyncio.to_thread(analytics.spool.discard))
     return {"discarded": count, **(await asyncio.to_thread(_snapshot, analytics))}

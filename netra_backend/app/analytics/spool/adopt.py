@@ -1,9 +1,9 @@
-"""A replica's own spool plus the orphaned spools of replicas that are gone, replayed first.
+"""A replica's own spool plus the orphaned spools of replicas that are gone, shipped first.
 
 Replica ids often change on restart (a container's or a Deployment pod's hostname), which would
-leave a dead replica's spool directory behind with nobody to replay it. At startup the backend
+leave a dead replica's spool directory behind with nobody to ship it. At startup the backend
 tries to take the lock of every sibling directory under CLICKHOUSE_SPOOL_DIR: a lock it gets
-belongs to no live process, so those rows are adopted and replayed before its own (they are
+belongs to no live process, so those rows are adopted and shipped before its own (they are
 older); a drained orphan is released. A sibling whose lock is held belongs to a live replica and
 is left alone.
 """
@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from netra_backend.app.analytics.spool.disk import DiskSpool, InsertBatch, SpoolLockedError
-from netra_backend.app.analytics.spool.status import replica_directories
+from netra_backend.app.analytics.spool.disk import Batch, DiskSpool, SpoolLockedError
+from netra_backend.app.analytics.spool.errors import SpoolError
+from netra_backend.app.analytics.spool.status import LOSS_KEYS, replica_directories
 
 log = logging.getLogger("netra.analytics.spool")
-_SUMMED = ("pending_rows", "dropped_rows", "discarded_rows", "bytes")
+_SUMMED = ("pending_rows", "discarded_rows", "bytes", "fsyncs", *LOSS_KEYS)
 
 
 def adopt_orphans(own: DiskSpool) -> list[DiskSpool]:
@@ -47,7 +49,7 @@ def adopt_orphans(own: DiskSpool) -> list[DiskSpool]:
 
 
 class AdoptingSpool:
-    """The Fallback protocol over this replica's DiskSpool and the orphans it adopted."""
+    """This replica's DiskSpool, and the orphans it adopted, behind DiskSpool's interface."""
 
     def __init__(self, own: DiskSpool, adopted: list[DiskSpool]) -> None:
         self.own = own
@@ -55,25 +57,25 @@ class AdoptingSpool:
         self.directory = own.directory
         self._lock = threading.Lock()
 
-    def spool(self, table: str, rows: list[dict[str, Any]], batch_id: str | None = None) -> None:
-        """New rows always go to this replica's own spool."""
-        self.own.spool(table, rows, batch_id=batch_id)
+    def commit(self, records: list[bytes]) -> list[SpoolError | None]:
+        """New batches always go to this replica's own spool."""
+        return self.own.commit(records)
 
-    def replay(self, insert_batch: InsertBatch) -> int:
-        """Adopted rows first (older), then our own; stop where a spool could not finish."""
+    def ship(self, send: Callable[[Batch], object]) -> int:
+        """Adopted rows first (older), then our own; a failure stops it (raised)."""
         sent = 0
         for orphan in list(self.adopted):
-            sent += orphan.replay(insert_batch)
+            sent += orphan.ship(send)
             if orphan.status()["pending_rows"]:
-                return sent  # ClickHouse went away again; keep the order
+                return sent  # another thread was shipping it; keep the order
             orphan.close()  # drained: release it
             with self._lock:
                 self.adopted.remove(orphan)
             log.info("spool: adopted %s drained and released", orphan.directory)
-        return sent + self.own.replay(insert_batch)
+        return sent + self.own.ship(send)
 
     def status(self) -> dict[str, Any]:
-        """This replica's status, with the adopted spools' rows added in."""
+        """This replica's status, with the adopted spools' rows and losses added in."""
         status = self.own.status()
         with self._lock:
             others = [orphan.status() for orphan in self.adopted]
@@ -82,6 +84,7 @@ class AdoptingSpool:
                 status[key] += other[key]
             status["oldest_age_s"] = max(status["oldest_age_s"], other["oldest_age_s"])
             status["last_error"] = status["last_error"] or other["last_error"]
+            status["damaged_copies"] += other["damaged_copies"]
         status["adopted"] = [other["directory"] for other in others]
         return status
 

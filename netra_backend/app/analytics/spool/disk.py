@@ -1,41 +1,48 @@
-"""A bounded, durable on-disk spool for analytics rows that could not reach ClickHouse.
+"""This replica's analytics spool: a write-ahead log of accepted batches, shipped to ClickHouse.
 
-One directory per process (an exclusive lock; each backend replica needs its own):
-  seg-NNNNNNNNNNNN.log  append-only, framed, checksummed records, one per spool() call, fsync'd
-                        before spool() returns; a torn record (crash mid-write) is skipped
-  ledger.jsonl          fsync'd lines: `intent` (records about to be inserted and their batch id)
-                        and `done`/`drop`/`discard` (records consumed)
-  counters.json         dropped and discarded row totals
-Exactly once: replay inserts a group of records under one batch id written to the ledger before
-the insert, so a retry after a lost acknowledgement (or a crash) re-sends the same rows under the
-same id, which ClickHouse's insert_deduplication_token stores once. A batch spooled with the
-caller's batch id (a direct insert that may have reached ClickHouse) is replayed alone, unchanged.
-Past max_rows/max_bytes the policy drops the newest rows (the part of a batch that does not fit)
-or the oldest whole records; every dropped row is counted, persisted and logged.
+`commit()` appends batches with one fsync for all of them (group commit) and says, per batch,
+whether it is durable; only then does POST /api/events answer 202. `ship()` sends what waits,
+oldest first: a group of records goes under one deduplication token that the ledger notes
+(fsync'd) before the insert and marks done after it, so a crash in between sends the same group
+under the same token again and ClickHouse stores it once. Past max_rows/max_bytes the policy
+refuses the new batch (`drop-newest`: 503, nothing acknowledged is lost) or drops the oldest
+records (`drop-oldest`: counted as dropped). Files and their format: store.py, records.py.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from netra_backend.app.analytics.spool.records import Record, encode_record
+from netra_backend.app.analytics.spool.batches import Batch, join, next_group
+from netra_backend.app.analytics.spool.damage import DAMAGED_DIR
+from netra_backend.app.analytics.spool.errors import (
+    SpoolDiskError,
+    SpoolError,
+    SpoolFullError,
+    SpoolLockedError,
+)
+from netra_backend.app.analytics.spool.records import (
+    HEADER,
+    Record,
+    decode_columns,
+    encode_record,
+    rows_to_columns,
+)
 from netra_backend.app.analytics.spool.status import read_status
-from netra_backend.app.analytics.spool.store import SEGMENT_BYTES, SpoolLockedError, SpoolStore
+from netra_backend.app.analytics.spool.store import SEGMENT_BYTES, SpoolStore
 
-__all__ = ["POLICIES", "DiskSpool", "SpoolLockedError", "read_status"]
+__all__ = ["POLICIES", "Batch", "DiskSpool", "SpoolLockedError", "read_status"]
 logger = logging.getLogger("netra.analytics.spool")
 POLICIES = ("drop-newest", "drop-oldest")
-DROP_LOG_INTERVAL_S = 10.0
-InsertBatch = Callable[[str, list[dict[str, Any]], str], object]  # its return value is ignored
+LOG_INTERVAL_S = 10.0
 
 
 class DiskSpool:
-    """Rows that could not reach ClickHouse, kept on disk until replayed (see module doc)."""
+    """Accepted batches on disk until ClickHouse has them (see module doc)."""
 
     def __init__(
         self,
@@ -45,182 +52,224 @@ class DiskSpool:
         policy: str = "drop-newest",
         *,
         segment_bytes: int = SEGMENT_BYTES,
-        replay_batch_rows: int = 50_000,
+        ship_batch_rows: int = 50_000,
     ) -> None:
         if policy not in POLICIES:
             raise ValueError(f"spool policy must be one of {', '.join(POLICIES)}, not {policy!r}")
         if max_rows < 1 or max_bytes < 1:
             raise ValueError("spool limits must be positive")
         self.max_rows, self.max_bytes, self.policy = max_rows, max_bytes, policy
-        self._replay_rows = replay_batch_rows
+        self._ship_rows = ship_batch_rows
         self._store = SpoolStore(directory, segment_bytes)
         self.directory = self._store.directory
         self._lock = self._store.lock
-        self._replaying = False
+        self._shipping = self._closed = False
         self._inflight: set[tuple[int, int]] = set()
-        self._last_drop_log, self._unlogged_drops = 0.0, 0
-        self.last_error: str | None = None
+        self._logged: dict[str, float] = {}
+        self.disk_error: str | None = None  # the last write that failed, until one succeeds
+        self.last_error: str | None = None  # the last failed insert
+        self.committed_batches = self.committed_rows = 0
 
     # --- writing -----------------------------------------------------------------------------
 
+    def commit(self, records: list[bytes]) -> list[SpoolError | None]:
+        """Append encoded records with one fsync; per record None (durable) or why not."""
+        results: list[SpoolError | None] = []
+        accepted: list[bytes] = []
+        with self._lock:
+            if self._closed:
+                return [SpoolError(f"spool {self.directory} is closed")] * len(records)
+            rows = size = 0
+            for record in records:
+                count = HEADER.unpack_from(record)[1]
+                fits = self._fits(rows + count, size + len(record))
+                results.append(None if fits else self._full())
+                if fits:
+                    accepted.append(record)
+                    rows, size = rows + count, size + len(record)
+            try:
+                if accepted:
+                    self._store.append(accepted)
+            except SpoolDiskError as exc:
+                self._disk_trouble(exc)
+                return [exc if result is None else result for result in results]
+            self._disk_ok()
+            self._drop_oldest_past_limits()  # only now: never drop for a batch not written
+            self.committed_batches += len(accepted)
+            self.committed_rows += rows
+        return results
+
     def spool(self, table: str, rows: list[dict[str, Any]], batch_id: str | None = None) -> None:
-        """Keep rows on disk (fsync'd before returning); never raises, counts what it drops."""
-        if not rows:
+        """Commit one batch of dict rows now (tools and tests); raises SpoolError if refused."""
+        keys, columns = rows_to_columns(rows)
+        refused = self.commit([encode_record(table, keys, columns, batch_id)])[0]
+        if refused is not None:
+            raise refused
+
+    def _protected(self) -> set[tuple[int, int]]:
+        """Records that must not be dropped: being inserted, or noted for the next insert."""
+        intent = self._store.ledger.intent
+        return self._inflight | set(intent[0] if intent else ())
+
+    def _fits(self, rows: int, size: int) -> bool:
+        """Whether `rows`/`size` more fit, counting what drop-oldest may drop to make room."""
+        store = self._store
+        kept_rows, kept_bytes = store.pending_rows, store.pending_bytes
+        if self.policy == "drop-oldest":
+            kept = [store.pending[key] for key in self._protected() if key in store.pending]
+            kept_rows, kept_bytes = sum(r.rows for r in kept), sum(r.size for r in kept)
+        return kept_rows + rows <= self.max_rows and kept_bytes + size <= self.max_bytes
+
+    def _full(self) -> SpoolFullError:
+        store = self._store
+        return SpoolFullError(
+            f"spool full: {store.pending_rows} rows ({store.pending_bytes} bytes) wait in "
+            f"{self.directory}, the limit is {self.max_rows} rows / {self.max_bytes} bytes "
+            "(CLICKHOUSE_SPOOL_MAX_ROWS / CLICKHOUSE_SPOOL_MAX_BYTES)"
+        )
+
+    def _drop_oldest_past_limits(self) -> None:
+        """drop-oldest: drop whole records, oldest first, until the spool is within its limits."""
+        store = self._store
+        over_rows = store.pending_rows - self.max_rows
+        over_bytes = store.pending_bytes - self.max_bytes
+        if over_rows <= 0 and over_bytes <= 0:
             return
-        try:
-            with self._lock:
-                self._append(table, list(rows), batch_id)
-        except Exception as exc:  # a full or broken disk must not fail the request
-            logger.error("spool: could not write %d rows to %s: %s", len(rows), self.directory, exc)
-            self._drop(len(rows), "write failed")
-
-    def _append(self, table: str, rows: list[dict[str, Any]], batch_id: str | None) -> None:
-        store = self._store
-        record = encode_record(table, rows, batch_id)
-        over_rows = len(rows) > self.max_rows - store.pending_rows
-        if over_rows or len(record) > self.max_bytes - store.pending_bytes:
-            if self.policy == "drop-oldest":
-                self._drop_oldest(len(rows), len(record))
-            rows, record = self._fit(table, rows, batch_id, record)
-            if not rows:
-                return
-        store.append(record)
-
-    def _fit(self, table: str, rows: list[Any], batch_id: str | None, record: bytes) -> Any:
-        """Shrink the new batch to the room left: keep its first rows (drop-newest) or last."""
-        keep = min(len(rows), self.max_rows - self._store.pending_rows)
-        room_bytes = self.max_bytes - self._store.pending_bytes
-        while keep > 0:
-            kept = rows[:keep] if self.policy == "drop-newest" else rows[len(rows) - keep :]
-            record = encode_record(table, kept, batch_id)
-            if len(record) <= room_bytes:
-                break
-            keep = min(keep - 1, keep * room_bytes // len(record))
-        self._drop(len(rows) - max(keep, 0), f"spool full ({self.policy})")
-        return (kept, record) if keep > 0 else ([], b"")
-
-    def _drop_oldest(self, rows: int, size: int) -> None:
-        store = self._store
-        protected = self._inflight | set(store.intent[0] if store.intent else ())
-        victims: list[Record] = []
-        free_rows = self.max_rows - store.pending_rows
-        free_bytes = self.max_bytes - store.pending_bytes
+        protected, victims = self._protected(), []
         for record in store.pending.values():
-            if free_rows >= rows and free_bytes >= size:
+            if over_rows <= 0 and over_bytes <= 0:
                 break
             if record.key not in protected:
                 victims.append(record)
-                free_rows, free_bytes = free_rows + record.rows, free_bytes + record.size
-        if victims:
-            store.consume("drop", victims)
-            self._drop(sum(r.rows for r in victims), "spool full (drop-oldest)")
+                over_rows, over_bytes = over_rows - record.rows, over_bytes - record.size
+        store.consume("drop", victims)
+        self._log_every("drop", logging.WARNING, "spool: dropped the oldest %d rows in %s to "
+                        "make room (drop-oldest); %d dropped in total",
+                        sum(r.rows for r in victims), self.directory,
+                        store.ledger.dropped_rows)  # fmt: skip
 
-    def _drop(self, rows: int, reason: str) -> None:
-        if rows <= 0:
-            return
+    def _disk_trouble(self, exc: SpoolDiskError) -> None:
+        self.disk_error = str(exc)
+        self._log_every("disk", logging.ERROR, "%s; new events get 503 until it can", exc)
+
+    def _disk_ok(self) -> None:
+        if self.disk_error is not None:
+            logger.warning("spool: %s is writable again (was: %s)", self.directory, self.disk_error)
+            self.disk_error = None
+
+    def _log_every(self, topic: str, level: int, message: str, *args: Any) -> None:
+        """Log at most once per LOG_INTERVAL_S per topic: a full disk must not flood the log."""
+        if time.monotonic() - self._logged.get(topic, -LOG_INTERVAL_S) >= LOG_INTERVAL_S:
+            logger.log(level, message, *args)
+            self._logged[topic] = time.monotonic()
+
+    # --- shipping ----------------------------------------------------------------------------
+
+    def ship(self, send: Callable[[Batch], object]) -> int:
+        """Send pending rows oldest first; stop at the first failure (raised, rows kept)."""
         with self._lock:
-            self._store.counters["dropped_rows"] += rows
-            self._store.save_counters()
-            self._unlogged_drops += rows
-            if time.monotonic() - self._last_drop_log >= DROP_LOG_INTERVAL_S:  # no log flood
-                total = self._store.counters["dropped_rows"]
-                logger.warning(
-                    "spool: dropped %d rows (%s); %d dropped in total from %s",
-                    self._unlogged_drops, reason, total, self.directory,
-                )  # fmt: skip
-                self._last_drop_log, self._unlogged_drops = time.monotonic(), 0
-
-    # --- replay ------------------------------------------------------------------------------
-
-    def replay(self, insert_batch: InsertBatch) -> int:
-        """Send pending rows oldest first; stop at the first failure (kept); return rows sent."""
-        sent = 0
-        with self._lock:
-            if self._replaying:  # another thread is replaying: this call has nothing to do
+            if self._shipping or self._closed:  # another thread ships: nothing to do here
                 return 0
-            self._replaying = True
+            self._shipping = True
+        sent = 0
         try:
-            while (group := self._claim_group()) is not None:
+            while (group := self._claim()) is not None:
                 records, batch_id = group
-                try:
-                    rows = [row for record in records for row in self._store.read_rows(record)]
-                except (OSError, ValueError) as exc:  # damaged on disk: never retry forever
-                    self._settle(records, "drop", f"unreadable on disk: {exc}")
-                    continue
-                try:
-                    insert_batch(records[0].table, rows, batch_id)
-                except Exception as exc:  # ClickHouse away again: keep the rest for later
-                    self.last_error = f"{type(exc).__name__}: {exc}"
-                    logger.warning("spool: replay stopped, %s", self.last_error)
-                    self._settle([], "", "")
-                    break
-                self._settle(records, "done", "")
-                sent += len(rows)
+                batch = self._read(records, batch_id)
+                if batch is not None:
+                    send(batch)
+                    sent += len(batch)
+                self._settle(records)
                 self.last_error = None
+        except SpoolDiskError as exc:  # the disk, not ClickHouse: say so, keep every row
+            self.last_error = str(exc)
+            self._log_every("ship", logging.ERROR, "%s; shipping waits for the disk", exc)
+            raise
+        except Exception as exc:
+            self.last_error = (str(exc) or type(exc).__name__)[:300]
+            raise
         finally:
             with self._lock:
-                self._replaying = False
-                self._store.compact()
+                self._shipping = False
+                self._inflight = set()
+                if not self._closed:
+                    self._store.compact()
         return sent
 
-    def _claim_group(self) -> tuple[list[Record], str] | None:
-        """The next records to insert together, under a batch id noted before the insert."""
+    def _claim(self) -> tuple[list[Record], str] | None:
+        """The next records to send together, under a token the ledger notes before the insert."""
         with self._lock:
             store = self._store
-            if store.intent and all(k in store.pending for k in store.intent[0]):
-                group = [store.pending[k] for k in store.intent[0]]  # unchanged after a failure
-                batch_id = store.intent[1]
-            else:
-                group, rows = [], 0
-                for record in store.pending.values():
-                    if group and (
-                        record.external or group[0].external or record.table != group[0].table
-                        or rows + record.rows > self._replay_rows
-                    ):  # fmt: skip
-                        break
-                    group.append(record)
-                    rows += record.rows
-                if not group:
-                    return None
-                batch_id = group[0].batch_id
-                if len(group) > 1:
-                    ids = "|".join(r.batch_id for r in group).encode()
-                    batch_id = f"g-{hashlib.sha256(ids).hexdigest()[:32]}"
-                store.note_intent([r.key for r in group], batch_id)
+            if store.ledger.intent:  # a group that may have reached ClickHouse: same token
+                keys, batch_id = store.ledger.intent
+                group = [store.pending[k] for k in keys if k in store.pending]
+                if group:
+                    self._inflight = {r.key for r in group}
+                    return group, batch_id
+                store.ledger.intent = None
+            found = next_group(store.pending.values(), self._ship_rows)
+            if found is None:
+                return None
+            group, batch_id = found
+            store.note_intent(group, batch_id)
             self._inflight = {r.key for r in group}
             return group, batch_id
 
-    def _settle(self, records: list[Record], op: str, reason: str) -> None:
+    def _read(self, records: list[Record], batch_id: str) -> Batch | None:
+        """The group's rows; a record that no longer reads back whole is set aside and counted."""
         with self._lock:
+            data = self._store.read(records)
+        parts, damaged = [], []
+        for record, record_bytes in zip(records, data, strict=True):
+            try:
+                parts.append(decode_columns(record_bytes))
+            except (ValueError, KeyError, TypeError) as exc:
+                damaged.append((record, str(exc)))
+        if damaged:
+            with self._lock:
+                for record, why in damaged:
+                    self._store.note_damaged_record(record, why)
+        return join(records[0].table, parts, batch_id) if parts else None
+
+    def _settle(self, records: list[Record]) -> None:
+        with self._lock:
+            self._store.consume("done", [r for r in records if r.key in self._store.pending])
+            self._store.ledger.intent = None
             self._inflight = set()
-            if records:
-                self._store.consume(op, records)
-                self._store.intent = None
-            if op == "drop":
-                logger.error("spool: %s", reason)
-                self._drop(sum(r.rows for r in records), reason)
 
     # --- inspection --------------------------------------------------------------------------
 
     def status(self) -> dict[str, Any]:
-        """Pending rows, age of the oldest, dropped rows, bytes, directory (for health/doctor)."""
+        """Pending rows and their age, every loss (dropped, damaged), disk trouble, counters."""
         with self._lock:
             store = self._store
             oldest = next(iter(store.pending.values()), None)
             age = 0.0 if oldest is None else round(max(0.0, time.time() - oldest.created), 3)
+            damaged = store.ledger.damaged()
             return {
                 "pending_rows": store.pending_rows,
                 "oldest_age_s": age,
-                "dropped_rows": store.counters["dropped_rows"],
-                "discarded_rows": store.counters["discarded_rows"],
                 "bytes": store.pending_bytes,
+                "dropped_rows": store.ledger.dropped_rows,
+                "discarded_rows": store.ledger.discarded_rows,
+                "damaged_rows": damaged["rows"],
+                "damaged_bytes": damaged["bytes"],
+                "damaged_unknown": damaged["unknown"],
+                "damaged_copies": sorted(
+                    {str(self.directory / d["copy"]) for d in store.ledger.damage}
+                ),  # fmt: skip
+                "damaged_dir": str(self.directory / DAMAGED_DIR),
                 "directory": str(self.directory),
                 "max_rows": self.max_rows,
                 "max_bytes": self.max_bytes,
                 "policy": self.policy,
+                "disk_error": self.disk_error,
                 "last_error": self.last_error,
                 "durable": True,
                 "warning": "",
+                "committed_batches": self.committed_batches,
+                "committed_rows": self.committed_rows,
+                "fsyncs": store.fsyncs,
             }
 
     def discard(self) -> int:
@@ -232,17 +281,17 @@ class DiskSpool:
             if victims:
                 store.consume("discard", victims)
                 if not self._inflight:
-                    store.intent = None
-                store.counters["discarded_rows"] += count
-                store.save_counters()
+                    store.ledger.intent = None
                 logger.warning("spool: discarded %d pending rows in %s", count, self.directory)
             store.compact()
             return count
 
     def close(self) -> None:
-        """Close files and release the directory lock."""
+        """Note the final sizes, close files and release the directory lock."""
         with self._lock:
-            self._store.close()
+            if not self._closed:
+                self._closed = True
+                self._store.close()
 
     def __enter__(self) -> DiskSpool:
         return self

@@ -1,10 +1,13 @@
-"""The spool's on-disk format: framed, checksummed records of JSON rows, the ledger, file helpers.
+"""The spool's on-disk records: framed and checksummed, and a scan that resynchronises after damage.
 
-A record is `magic | payload length | crc32(payload)` + payload; the payload is one JSON line of
-metadata (`t` table, `b` batch id, `ts` time, `n` rows, `x` caller's id, `dt` datetime columns)
-and then the rows. Rows that share their keys (the usual case) are stored by column, which is
-about half the size of a list of objects and decodes twice as fast; datetimes in such columns are
-ISO text restored on read. Other batches are stored as objects with tagged datetimes.
+A record (format 2) is a 20-byte header `NSP2 | rows | payload length | crc32(payload) |
+crc32(the 16 header bytes before it)` and its payload: one JSON line of metadata (`t` table, `b`
+batch id, `ts` time, `n` rows, `x` caller's batch id, `tag` datetimes tagged) and the batch as JSON
+columns (`k` names, `c` values). The header's own checksum means a record whose payload is damaged
+still tells its size and rows, so the reader skips exactly that record; a damaged header sends the
+reader looking for the next valid header (the magic is the sync marker), so one bad spot never
+hides the records after it. Format 1 (`NSP1 | length | crc32(payload)`, rows as the payload says;
+written before format 2) is still read, so spools left by an older backend are replayed.
 The file operations that differ by platform (directory fsync, locking) come from `_posix` or
 `_windows`, chosen once at import.
 """
@@ -12,7 +15,6 @@ The file operations that differ by platform (directory fsync, locking) come from
 from __future__ import annotations
 
 import json
-import os
 import struct
 import sys
 import time
@@ -20,7 +22,6 @@ import uuid
 import zlib
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 # The selector tests sys.platform, not compat.WINDOWS: mypy narrows only this form.
@@ -32,13 +33,17 @@ else:
 fsync_dir = os_files.fsync_dir
 lock_exclusively = os_files.lock_exclusively
 
-HEADER = struct.Struct("<4sII")  # magic, payload length, crc32(payload)
-MAGIC = b"NSP1"
+HEADER = struct.Struct("<4sIIII")  # magic, rows, payload length, crc32(payload), crc32(header)
+MAGIC = b"NSP2"
+LEGACY_HEADER = struct.Struct("<4sII")  # format 1: magic, payload length, crc32(payload)
+LEGACY_MAGIC = b"NSP1"
+_SYNC = b"NSP"  # what both magics start with: where a resynchronising reader looks
+MAX_PAYLOAD = 1 << 30  # a length past this is damage, not a record
 
 
 @dataclass
 class Record:
-    """Where one spooled batch lives and what it holds (its rows stay on disk)."""
+    """Where one batch lives in a segment and what it holds (its rows stay on disk)."""
 
     segment: int
     offset: int
@@ -47,12 +52,30 @@ class Record:
     table: str
     batch_id: str
     created: float
-    external: bool  # the caller's batch id, maybe already tried: never merged with others
+    external: bool  # format 1: a direct insert's batch id, maybe already tried: never merged
 
     @property
     def key(self) -> tuple[int, int]:
         """(segment, offset): the record's identity in the ledger."""
         return (self.segment, self.offset)
+
+
+@dataclass
+class Region:
+    """Bytes of a segment that hold no intact record: `rows` when a valid header says so."""
+
+    offset: int
+    size: int
+    rows: int | None
+
+
+@dataclass
+class SegmentScan:
+    """Everything a scan of one segment found, in file order."""
+
+    records: list[Record]
+    regions: list[Region]
+    length: int
 
 
 def _encode(value: Any) -> Any:
@@ -72,25 +95,19 @@ def _decode(obj: dict[str, Any]) -> Any:
     return obj
 
 
-def _is_datetime_column(values: list[Any]) -> bool:
-    present = [v for v in values if v is not None]
-    return bool(present) and all(type(v) is datetime for v in present)
+def rows_to_columns(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
+    """Column names (every key any row has, in first-seen order) and their values (None if absent)."""
+    keys = list(rows[0]) if rows else []
+    if any(row.keys() != rows[0].keys() for row in rows):
+        keys = list(dict.fromkeys(key for row in rows for key in row))
+    return keys, [[row.get(key) for row in rows] for key in keys]
 
 
-def encode_record(table: str, rows: list[dict[str, Any]], batch_id: str | None) -> bytes:
-    """A framed record for `rows` (batch id generated when the caller gives none)."""
-    meta: dict[str, Any] = {"t": table, "b": batch_id or uuid.uuid4().hex, "ts": time.time()}
-    meta.update(n=len(rows), x=batch_id is not None, dt=[])
-    keys = rows[0].keys()
-    if all(row.keys() == keys for row in rows):
-        columns = {key: [row[key] for row in rows] for key in keys}
-        for key, values in columns.items():
-            if _is_datetime_column(values):
-                meta["dt"].append(key)
-                columns[key] = [None if v is None else v.isoformat() for v in values]
-        body: Any = {"k": list(columns), "c": list(columns.values())}
-    else:
-        body = {"r": rows}
+def encode_record(
+    table: str, keys: list[str], columns: list[list[Any]], batch_id: str | None = None
+) -> bytes:
+    """A framed format-2 record for a batch given as columns (a batch id is generated if none)."""
+    rows = len(columns[0]) if columns else 0
     tagged = False
 
     def default(value: Any) -> Any:
@@ -98,100 +115,105 @@ def encode_record(table: str, rows: list[dict[str, Any]], batch_id: str | None) 
         tagged = tagged or isinstance(value, date)  # datetime is a date too
         return _encode(value)
 
-    text = json.dumps(body, default=default, separators=(",", ":"))
-    meta["tag"] = tagged  # only then does reading need the (slower) object hook
-    payload = json.dumps(meta).encode() + b"\n" + text.encode()
-    return HEADER.pack(MAGIC, len(payload), zlib.crc32(payload)) + payload
+    body = json.dumps({"k": keys, "c": columns}, default=default, separators=(",", ":"))
+    meta = {"t": table, "b": batch_id or uuid.uuid4().hex, "ts": time.time(), "n": rows}
+    meta.update(x=False, tag=tagged)  # only tagged bodies need the (slower) object hook
+    payload = json.dumps(meta, separators=(",", ":")).encode() + b"\n" + body.encode()
+    head = struct.pack("<4sIII", MAGIC, rows, len(payload), zlib.crc32(payload))
+    return head + struct.pack("<I", zlib.crc32(head)) + payload
+
+
+Header = tuple[int, int, int | None, int]  # header size, payload length, rows or None, crc
+
+
+def header_at(data: bytes, offset: int) -> Header | None:
+    """The header at `offset` if it is plausible (format 2: its own checksum holds), else None."""
+    magic = data[offset : offset + 4]
+    if magic == MAGIC and len(data) - offset >= HEADER.size:
+        _, rows, length, crc, head_crc = HEADER.unpack_from(data, offset)
+        if zlib.crc32(data[offset : offset + 16]) == head_crc and length <= MAX_PAYLOAD:
+            return HEADER.size, length, rows, crc
+    elif magic == LEGACY_MAGIC and len(data) - offset >= LEGACY_HEADER.size:
+        _, length, crc = LEGACY_HEADER.unpack_from(data, offset)
+        if length <= MAX_PAYLOAD:
+            return LEGACY_HEADER.size, length, None, crc  # format 1: rows are in the payload
+    return None
 
 
 def parse_record(data: bytes, offset: int, segment: int) -> Record | None:
-    """The record at `offset`, or None when it is torn or corrupt (short, bad magic or crc)."""
-    if len(data) - offset < HEADER.size:
+    """The intact record at `offset`, or None (short, bad header, bad payload checksum)."""
+    header = header_at(data, offset)
+    if header is None:
         return None
-    magic, length, crc = HEADER.unpack_from(data, offset)
-    payload = data[offset + HEADER.size : offset + HEADER.size + length]
-    if magic != MAGIC or len(payload) != length or zlib.crc32(payload) != crc:
+    head, length, _rows, crc = header
+    payload = data[offset + head : offset + head + length]
+    if len(payload) != length or zlib.crc32(payload) != crc:
         return None
     try:
         meta = json.loads(payload[: payload.index(b"\n")])
-    except ValueError:
+        return Record(segment, offset, head + length, int(meta["n"]), str(meta["t"]),
+                      str(meta["b"]), float(meta["ts"]), bool(meta.get("x")))  # fmt: skip
+    except (ValueError, KeyError, TypeError):
         return None
-    size = HEADER.size + length
-    return Record(segment, offset, size, meta["n"], meta["t"], meta["b"], meta["ts"], meta["x"])
 
 
-def decode_rows(record_bytes: bytes) -> list[dict[str, Any]]:
-    """The rows of one whole record (checked against its crc again)."""
-    payload = record_bytes[HEADER.size :]
-    if zlib.crc32(payload) != HEADER.unpack_from(record_bytes)[2]:
-        raise OSError("spool record no longer matches its crc")
-    split = payload.index(b"\n")
-    meta = json.loads(payload[:split])
-    body = json.loads(payload[split + 1 :], object_hook=_decode if meta["tag"] else None)
-    if "r" in body:
-        return list(body["r"])
-    keys, columns = body["k"], body["c"]
-    for key in meta["dt"]:
-        index = keys.index(key)
-        columns[index] = [None if v is None else datetime.fromisoformat(v) for v in columns[index]]
-    return [dict(zip(keys, values, strict=True)) for values in zip(*columns, strict=True)]
+def _next_record(data: bytes, start: int, segment: int) -> Record | None:
+    """The first intact record that starts after `start` (the resynchronising search)."""
+    position = data.find(_SYNC, start + 1)
+    while position != -1:
+        record = parse_record(data, position, segment)
+        if record is not None:
+            return record
+        position = data.find(_SYNC, position + 1)
+    return None
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Replace `path` with `text` so that a crash leaves the old or the new file, whole."""
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
-def scan_segment(path: Path, segment: int) -> tuple[list[Record], int]:
-    """The whole records of one segment file, and how many bytes after them are torn/corrupt."""
-    data = path.read_bytes()
+def scan_segment(data: bytes, segment: int) -> SegmentScan:
+    """The intact records of a segment's bytes and the damaged regions between and after them."""
     records: list[Record] = []
+    regions: list[Region] = []
     offset = 0
     while offset < len(data):
         record = parse_record(data, offset, segment)
-        if record is None:
-            break  # a torn write only ever happens at the end; nothing after it is trusted
-        records.append(record)
-        offset += record.size
-    return records, len(data) - offset
-
-
-Keys = list[tuple[int, int]]
-
-
-def read_ledger(path: Path) -> tuple[dict[int, set[int]], tuple[Keys, str] | None, int]:
-    """(consumed offsets per segment, the last intent, torn lines skipped) from a ledger file."""
-    consumed: dict[int, set[int]] = {}
-    intent: tuple[Keys, str] | None = None
-    torn = 0
-    for line in path.read_text().splitlines() if path.exists() else []:
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            torn += 1  # a crash mid-append: that entry never took effect
+        if record is not None:
+            records.append(record)
+            offset += record.size
             continue
-        keys = [(int(seg), int(off)) for seg, off in entry["recs"]]
-        if entry["op"] == "intent":
-            intent = (keys, entry["batch_id"])
-        else:
-            for seg, off in keys:
-                consumed.setdefault(seg, set()).add(off)
-    return consumed, intent, torn
+        header = header_at(data, offset)
+        trusted = header is not None and header[0] == HEADER.size  # its own checksum held
+        end = offset + header[0] + header[1] if header else len(data)
+        if not (trusted and end <= len(data)):  # the size is unknown: find the next record
+            following = _next_record(data, offset, segment)
+            end = following.offset if following else len(data)
+        regions.append(Region(offset, end - offset, header[2] if trusted and header else None))
+        offset = end
+    return SegmentScan(records, regions, len(data))
 
 
-def ledger_line(op: str, keys: Keys, batch_id: str = "") -> str:
-    """One ledger entry: `intent` (with its batch id), or `done`/`drop`/`discard`."""
-    return json.dumps({"op": op, "recs": keys, "batch_id": batch_id}) + "\n"
+def decode_columns(record_bytes: bytes) -> tuple[list[str], list[list[Any]]]:
+    """The column names and values of one whole record (its checksum verified again)."""
+    header = header_at(record_bytes, 0)
+    if header is None:
+        raise ValueError("spool record header no longer matches its checksum")
+    head, length, _rows, crc = header
+    payload = record_bytes[head:]
+    if len(payload) != length or zlib.crc32(payload) != crc:
+        raise ValueError("spool record no longer matches its checksum")
+    text = payload.decode()  # json.loads of str skips its encoding detection
+    split = text.index("\n")
+    meta = json.loads(text[:split])
+    body = json.loads(text[split + 1 :], object_hook=_decode if meta["tag"] else None)
+    if head == LEGACY_HEADER.size:
+        return rows_to_columns(_legacy_rows(meta, body))
+    return list(body["k"]), list(body["c"])
 
 
-def ledger_text(consumed: dict[int, set[int]], intent: tuple[Keys, str] | None) -> str:
-    """A compacted ledger holding only what the remaining segments still need."""
-    lines = [ledger_line("done", [(s, o) for o in sorted(offs)]) for s, offs in consumed.items()]
-    if intent:
-        lines.append(ledger_line("intent", intent[0], intent[1]))
-    return "".join(lines)
+def _legacy_rows(meta: dict[str, Any], body: dict[str, Any]) -> list[dict[str, Any]]:
+    """Format 1's rows: a list of objects, or columns whose `dt` names hold ISO datetimes."""
+    if "r" in body:
+        return list(body["r"])
+    keys, columns = body["k"], body["c"]
+    for key in meta.get("dt", []):
+        index = keys.index(key)
+        columns[index] = [None if v is None else datetime.fromisoformat(v) for v in columns[index]]
+    return [dict(zip(keys, values, strict=True)) for values in zip(*columns, strict=True)]

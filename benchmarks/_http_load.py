@@ -1,0 +1,58 @@
+"""A small HTTP/1.1 load generator: N keep-alive clients on one asyncio loop, each sending the
+same POST a fixed number of times; throughput and p99 latency, every answer checked.
+
+One loop drives every client: client threads would spend the load generator's time fighting
+over the GIL and measure that instead of the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+
+
+async def _client(
+    host: str, port: int, request: bytes, count: int, go: asyncio.Event, seconds: list[float]
+) -> None:
+    reader, writer = await asyncio.open_connection(host, port)
+    await go.wait()
+    try:
+        for _ in range(count):
+            started = time.perf_counter()
+            writer.write(request)
+            status = await reader.readline()
+            length = 0
+            while (header := await reader.readline()) not in (b"\r\n", b""):
+                name, _, value = header.decode("latin-1").partition(":")
+                if name.strip().lower() == "content-length":
+                    length = int(value)
+            body = await reader.readexactly(length)
+            if not status.startswith(b"HTTP/1.1 202"):
+                raise RuntimeError(f"POST answered {status!r}: {body[:200]!r}")
+            seconds.append(time.perf_counter() - started)
+    finally:
+        writer.close()
+
+
+async def _run(host: str, port: int, body: bytes, clients: int, count: int) -> tuple[float, float]:
+    request = (
+        f"POST /api/events HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode("ascii") + body
+    seconds: list[float] = []
+    go = asyncio.Event()
+    tasks = [asyncio.create_task(_client(host, port, request, count, go, seconds))
+             for _ in range(clients)]  # fmt: skip
+    await asyncio.sleep(0.05)  # every connection open before the first request
+    started = time.perf_counter()
+    go.set()
+    await asyncio.wait_for(asyncio.gather(*tasks), 300)
+    elapsed = time.perf_counter() - started
+    return len(seconds) / elapsed, statistics.quantiles(seconds, n=100)[98]
+
+
+def load(host: str, port: int, body: bytes, clients: int, count: int) -> tuple[float, float]:
+    """(requests per second, p99 seconds) of `clients` clients POSTing `body` `count` times each
+    to /api/events; any answer but 202 raises."""
+    return asyncio.run(_run(host, port, body, clients, count))
