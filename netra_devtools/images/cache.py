@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from netra_devtools.images.errors import ImageError
+
 DEFAULT_CACHE_DIR = Path("/var/cache/netra-ci-images")
 CACHE_ENV = "NETRA_IMAGE_CACHE"
 _KEY_CHARS = 16
@@ -72,7 +74,7 @@ class ImageCache:
         final = self.tar_for(name, key)
         handle, partial = tempfile.mkstemp(prefix=f".{name}-", suffix=".partial", dir=self.root)
         with os.fdopen(handle, "wb") as out:
-            for chunk in client.images.get(tag).save(named=True):
+            for chunk in client.api.get_image(tag):  # saved by this name: the tar tags it so
                 out.write(chunk)
         os.chmod(partial, 0o644)
         os.replace(partial, final)  # a reader never sees half a tar
@@ -83,8 +85,11 @@ class ImageCache:
 
     def load(self, client: Any, tag: str, archive: Path) -> bool:
         """Load `archive` unless the engine already has `tag` as that very image; True if loaded."""
-        if engine_image_id(client, tag) == image_id_in(archive):
+        wanted = image_id_in(archive)
+        if engine_image_id(client, tag) == wanted:
             return False
         with open(archive, "rb") as data:
             client.images.load(data)
+        if engine_image_id(client, tag) != wanted:
+            raise ImageError(f"loading {archive} did not give {tag} ({wanted[:19]})")
         return True
