@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +115,7 @@ class Stack:
         self.compose("full").run("down", "--volumes", "--timeout", "1", timeout=180)
 
 
-def wait_for(predicate: Any, timeout: float, what: str) -> Any:
+def wait_for(predicate: Any, timeout: float, what: str | Callable[[], str]) -> Any:
     """Poll `predicate` until it returns something truthy; fail with `what` after `timeout`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -122,7 +123,7 @@ def wait_for(predicate: Any, timeout: float, what: str) -> Any:
         if value:
             return value
         time.sleep(0.5)
-    raise AssertionError(f"not within {timeout:.0f}s: {what}")
+    raise AssertionError(f"not within {timeout:.0f}s: {what() if callable(what) else what}")
 
 
 def health_of(container: Any) -> str:
