@@ -39,7 +39,9 @@ def build_parser() -> ArgumentParser:
     parser.add_argument(
         "--cache-dir", type=Path, help="tar cache (default NETRA_IMAGE_CACHE or /var/cache/...)"
     )
-    parser.add_argument("--no-build", action="store_true", help="load cached tars only")
+    parser.add_argument(
+        "--cached-only", action="store_true", help="load cached tars; build nothing"
+    )
     parser.add_argument("--no-wheelhouse", action="store_true", help="skip ci/wheelhouse")
     parser.add_argument(
         "--env-file", type=Path, help="write the NETRA_*_IMAGE lines that select the stand-ins"
@@ -94,7 +96,7 @@ def _work(argv: Sequence[str] | None) -> int:
             print(f"{doing} {standin.tag} ...", file=sys.stderr, flush=True)
 
     try:
-        outcomes = build.ensure(client, store, names, build=not args.no_build, on_start=started)
+        outcomes = build.ensure(client, store, names, build=not args.cached_only, on_start=started)
         wheels = None if args.no_wheelhouse else wheelhouse.fill()
     except errors.ImageError as exc:
         raise ProblemFound(str(exc)) from None

@@ -61,7 +61,12 @@ def test_loading_only_from_an_empty_cache_names_the_missing_tar(
     tmp_path: Path, docker_host: str
 ) -> None:
     done = _run(
-        "--only", "python", "--no-build", "--no-wheelhouse", cache=tmp_path, docker_host=docker_host
+        "--only",
+        "python",
+        "--cached-only",
+        "--no-wheelhouse",
+        cache=tmp_path,
+        docker_host=docker_host,
     )
     assert done.returncode == 1
     assert "netra-ci-standin/python:3.11-slim: no cached tar for its inputs" in done.stderr
