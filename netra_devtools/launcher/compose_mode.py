@@ -144,7 +144,7 @@ def run_compose(
     """Bring the project up, wait for health, then either return (detach) or run until Ctrl-C."""
     services = active_services(project.config(), project.profiles)
     display.step(out, "compose", "starting", " ".join(project.args("up", "-d")[-3:]))
-    log = state_root / "logs" / COMPOSE_LOG
+    log = state_root / COMPOSE_LOG  # not under logs/: local mode would show it as its own
     # recorded before `up`: `invoke down` then removes whatever a failed start left behind
     save_state(compose_state(project, urls, log), state_root)
     compose_up(out, project, log)

@@ -77,7 +77,7 @@ def test_a_host_port_taken_is_named_from_composes_own_output(
     assert clash, logs.stdout
     assert "known failure port-in-use (windows_development)" in lines[clash[0] + 1]
 
-    compose_log = stack.state_dir / "logs" / "compose.log"
+    compose_log = stack.state_dir / "compose.log"
     introspected = stack.invoke("introspect", "--file", str(compose_log), "--json")
     assert introspected.returncode == 1
     assert (str(compose_log), "port-in-use") in _findings(introspected)
