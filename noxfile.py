@@ -26,6 +26,8 @@ TYPECHECK_PLATFORMS = ["linux", "win32", "darwin"]
 # what `nox -s windows-live` selects: live netsh/firewall tests and ClickHouse-absent degradation
 WINDOWS_LIVE_MARKERS = "windows or degradation"
 PYTEST_NO_TESTS_COLLECTED = 5
+# the compose suite brings whole stacks up: its own session, in CI after the images are loaded
+COMPOSE_MARKER = "compose"
 
 nox.options.sessions = ["lint", "tests"]
 nox.options.reuse_venv = "yes"
@@ -50,9 +52,16 @@ def _pytest(
 
 @nox.session(python=PYTHON_VERSIONS)
 def tests(session: nox.Session) -> None:
-    """The whole suite: unit, integration and Docker-backed tests, with coverage and its floor."""
+    """The suite (unit, integration, Docker-backed), with coverage and its floor; not compose."""
     _install(session, embedded=HAS_EMBEDDED)
-    _pytest(session, *COVERAGE_FLOOR_ARGS)
+    _pytest(session, "-m", f"not {COMPOSE_MARKER}", *COVERAGE_FLOOR_ARGS)
+
+
+@nox.session
+def compose(session: nox.Session) -> None:
+    """The Docker stack end to end (tests/compose): an engine and its images (docs/COMPOSE.md)."""
+    _install(session)
+    _pytest(session, "-m", COMPOSE_MARKER, "tests/compose", coverage=False)
 
 
 @nox.session(name="windows-live")

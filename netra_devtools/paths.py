@@ -31,3 +31,5 @@ REPO_ROOT = CHECKOUT or Path(str(resources.files("netra_devtools") / PACKAGED_DI
 ALEMBIC_INI = REPO_ROOT / "alembic.ini"
 COMPOSE_FILE = REPO_ROOT / "docker-compose.dev.yml"
 SPEC_DIR = REPO_ROOT / "SPEC" / "learnings"
+CI_IMAGES_DIR = REPO_ROOT / "ci" / "images"
+WHEELHOUSE_DIR = REPO_ROOT / "ci" / "wheelhouse"

@@ -30,6 +30,10 @@ class ComposeUnavailable(NetraDevtoolsError, RuntimeError):
 class ComposeCommandFailed(NetraDevtoolsError, RuntimeError):
     """A compose command exited non-zero; the message carries its last output line."""
 
+    def __init__(self, message: str, output: str = "") -> None:
+        super().__init__(message)
+        self.output = output  # everything it printed: the cause is rarely on the last line
+
 
 def compose_command() -> list[str]:
     """`docker compose` when the v2 plugin answers, else `docker-compose` (v1)."""
@@ -66,6 +70,12 @@ class ComposeProject:
 
     def run(self, *subcommand: str, timeout: float = COMPOSE_TIMEOUT_S) -> str:
         """Run one compose subcommand and return its stdout; ComposeCommandFailed on failure."""
+        return self.run_with_output(*subcommand, timeout=timeout)[0]
+
+    def run_with_output(
+        self, *subcommand: str, timeout: float = COMPOSE_TIMEOUT_S
+    ) -> tuple[str, str]:
+        """Run one compose subcommand: (stdout, stderr); ComposeCommandFailed on failure."""
         done = subprocess.run(
             self.args(*subcommand),
             env={**os.environ, **self.env},
@@ -77,8 +87,10 @@ class ComposeProject:
         )
         if done.returncode != 0:
             lines = (done.stderr or done.stdout).strip().splitlines() or ["no output"]
-            raise ComposeCommandFailed(f"compose {' '.join(subcommand)}: {lines[-1]}")
-        return done.stdout
+            raise ComposeCommandFailed(
+                f"compose {' '.join(subcommand)}: {lines[-1]}", done.stdout + done.stderr
+            )
+        return done.stdout, done.stderr
 
     def config(self) -> dict[str, Any]:
         """The resolved configuration (`compose config`), as a dict."""
@@ -109,29 +121,60 @@ def required_images(
             continue
         build = service.get("build")
         if build:
-            context = Path(build.get("context", ".")) if isinstance(build, dict) else Path(build)
-            dockerfile = (
-                build.get("dockerfile", "Dockerfile") if isinstance(build, dict) else "Dockerfile"
+            build = build if isinstance(build, dict) else {"context": build}
+            context = Path(build.get("context", "."))
+            path = (context if context.is_absolute() else base / context) / build.get(
+                "dockerfile", "Dockerfile"
             )
-            path = (
-                (base / context / dockerfile) if not context.is_absolute() else context / dockerfile
-            )
-            needed[name] = _from_images(path)
+            needed[name] = _from_images(path, _build_args(build.get("args")))
         elif service.get("image"):
             needed[name] = [str(service["image"])]
     return needed
 
 
-def _from_images(dockerfile: Path) -> list[str]:
+def _build_args(args: Any) -> dict[str, str]:
+    """A build's args (a mapping, or v1's list of NAME=value) as a dict."""
+    if isinstance(args, dict):
+        return {str(k): "" if v is None else str(v) for k, v in args.items()}
+    pairs = (str(item).partition("=") for item in args or [])
+    return {name: value for name, _, value in pairs}
+
+
+_VARIABLE = re.compile(r"\$(?:\{(\w+)(?:(:?-)([^}]*))?\}|(\w+))")
+
+
+def _substitute(text: str, values: Mapping[str, str]) -> str:
+    """A Dockerfile's `$NAME`, `${NAME}`, `${NAME:-default}` and `${NAME-default}`."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1) or match.group(4)
+        given = values.get(name)
+        if match.group(2) == ":-" and not given:
+            return match.group(3)
+        if match.group(2) == "-" and given is None:
+            return match.group(3)
+        return given or ""
+
+    return _VARIABLE.sub(value, text)
+
+
+def _from_images(dockerfile: Path, build_args: Mapping[str, str] | None = None) -> list[str]:
     try:
         text = dockerfile.read_text(encoding="utf-8")
     except OSError:
         return []
+    # ARGs before the first FROM may name the base image; build args override their defaults
+    head = re.split(r"^\s*FROM\b", text, maxsplit=1, flags=re.I | re.M)[0]
+    values = {
+        m.group(1): m.group(2) or ""
+        for m in re.finditer(r"^\s*ARG\s+(\w+)(?:=(\S*))?", head, re.I | re.M)
+    }
+    values.update({k: v for k, v in (build_args or {}).items() if "${" not in v})
     stages: set[str] = set()
     images: list[str] = []
     for match in re.finditer(r"^\s*FROM\s+(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?", text, re.I | re.M):
-        image, alias = match.group(1), match.group(2)
-        if image not in stages and image.lower() != "scratch":
+        image, alias = _substitute(match.group(1), values), match.group(2)
+        if image and image not in stages and image.lower() != "scratch":
             images.append(image)
         if alias:
             stages.add(alias)

@@ -10,6 +10,7 @@ from typing import Any
 from netra_devtools.errors import StackError
 from netra_devtools.launcher import display, steps
 from netra_devtools.launcher.compose import (
+    ComposeCommandFailed,
     ComposeProject,
     ServiceState,
     WaitResult,
@@ -21,6 +22,7 @@ from netra_devtools.launcher.compose import (
 from netra_devtools.state import clear_state, save_state
 
 LOG_TAIL_LINES = 20
+COMPOSE_LOG = "compose.log"  # compose's own output: failures in the daemon leave no container log
 
 
 def engine_client(timeout: int = 3) -> tuple[Any | None, str]:
@@ -75,22 +77,25 @@ def wait_with_display(
         )
 
 
-def run_compose(
-    out: Any,
-    client: Any,
-    project: ComposeProject,
-    *,
-    timeout: float,
-    detach: bool,
-    state_root: Path,
-    urls: dict[str, str],
-) -> int:
-    """Bring the project up, wait for health, then either return (detach) or run until Ctrl-C."""
-    services = active_services(project.config(), project.profiles)
-    display.step(out, "compose", "starting", " ".join(project.args("up", "-d")[-3:]))
-    with display.waiting(out, "creating the containers"):
-        project.run("up", "-d")
-    state = {
+def explain_compose_failure(out: Any, output: str, lines: int) -> list[dict[str, Any]]:
+    """Print the end of compose's own output and the learnings it matches; return those."""
+    text = output.strip().splitlines()
+    out.print(f"[bold red]compose up failed[/bold red] - last {min(lines, len(text))} lines:")
+    for line in text[-lines:]:
+        out.print(f"  {line}", markup=False, highlight=False)
+    findings: list[dict[str, Any]] = steps.match_learnings(text, source="compose").data["findings"]
+    named = {f["signature"]: f for f in findings}  # compose repeats an error per container
+    for finding in named.values():
+        out.print(
+            f"  [yellow]known failure[/yellow] {finding['signature']} ({finding['learning']}): "
+            f"{finding['fix']}"
+        )
+    return list(named.values())
+
+
+def compose_state(project: ComposeProject, urls: dict[str, str], log: Path) -> dict[str, Any]:
+    """What state.json records for a compose stack: enough for `down`, `logs` and the doctor."""
+    return {
         "mode": "compose",
         "compose": {
             "file": str(project.file),
@@ -104,10 +109,46 @@ def run_compose(
                 if k == "DOCKER_HOST" or k.startswith("NETRA_") and k.endswith("_PORT")
             },
         },
+        "logs": {"compose": str(log)},
         "urls": urls,
         "processes": [],
     }
-    save_state(state, state_root)  # recorded before waiting, so `invoke down` works on failure
+
+
+def compose_up(out: Any, project: ComposeProject, log: Path) -> None:
+    """`up -d`, its output kept in `log`; on failure, the known failures it shows and their fix."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        stdout, stderr = project.run_with_output("up", "-d")
+    except ComposeCommandFailed as exc:
+        log.write_text(exc.output, encoding="utf-8")
+        findings = explain_compose_failure(out, exc.output, LOG_TAIL_LINES)
+        known = "; ".join(f"known failure {f['signature']} (fix: {f['fix']})" for f in findings)
+        raise StackError(
+            f"{exc}{'; ' + known if known else ''}; `invoke logs` shows compose's output, "
+            "`invoke down` removes what it started"
+        ) from None
+    log.write_text(stdout + stderr, encoding="utf-8")
+
+
+def run_compose(
+    out: Any,
+    client: Any,
+    project: ComposeProject,
+    *,
+    timeout: float,
+    detach: bool,
+    state_root: Path,
+    urls: dict[str, str],
+) -> int:
+    """Bring the project up, wait for health, then either return (detach) or run until Ctrl-C."""
+    services = active_services(project.config(), project.profiles)
+    display.step(out, "compose", "starting", " ".join(project.args("up", "-d")[-3:]))
+    log = state_root / COMPOSE_LOG  # not under logs/: local mode would show it as its own
+    # recorded before `up`: `invoke down` then removes whatever a failed start left behind
+    save_state(compose_state(project, urls, log), state_root)
+    with display.waiting(out, "creating the containers"):
+        compose_up(out, project, log)
     result = wait_with_display(out, client, project, services, timeout)
     if not result.ready:
         explain_failure(out, client, result, LOG_TAIL_LINES)

@@ -136,10 +136,15 @@ def log_files(root: Path) -> dict[str, Path]:
 def follow_compose(
     state: dict[str, Any], *, tail: int, keep_following: bool
 ) -> Iterator[tuple[str, str]]:
-    """(service, line) pairs from `compose logs` of the recorded project."""
+    """(service, line) pairs: compose's own output at `up` (as `compose`), then `compose logs`."""
     import os
     import subprocess
 
+    own = (state.get("logs") or {}).get("compose")
+    with contextlib.suppress(OSError):  # a publish clash fails in the daemon: only compose says so
+        lines = Path(own).read_text(encoding="utf-8", errors="replace").splitlines() if own else []
+        for line in lines[-tail:] if tail else []:
+            yield "compose", line
     project = recorded_project(state)
     args = project.args(
         "logs", "--no-color", "--tail", str(tail), *(["-f"] if keep_following else [])

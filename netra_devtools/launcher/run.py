@@ -35,7 +35,8 @@ class UpOptions:
     detach: bool = False
     timeout: float = 120.0
     compose_file: Path = COMPOSE_FILE
-    project: str = "netra"
+    # compose's own variable, so plain `docker compose` calls address the same project
+    project: str = field(default_factory=lambda: os.environ.get("COMPOSE_PROJECT_NAME") or "netra")
     supervised: bool = False
 
 

@@ -6,6 +6,7 @@ from invoke import Collection
 
 from netra_devtools.analytics import cli as analytics_cli
 from netra_devtools.doctor import cli as doctor_cli
+from netra_devtools.images import cli as images_cli
 from netra_devtools.launcher import cli as launcher_cli
 from netra_devtools.learnings import cli as learnings_cli
 from netra_devtools.migrate import cli as migrate_cli
@@ -27,6 +28,7 @@ TASKS = {
     "fix-port": (ports_cli, "fix"),
     "spool": (analytics_cli, "spool"),
     "check-clickhouse": (analytics_cli, "check"),
+    "images": (images_cli, None),
 }
 
 

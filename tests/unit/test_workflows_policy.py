@@ -112,20 +112,12 @@ def test_learnings_job_runs_the_learnings_session(workflow: dict[str, Any]) -> N
     assert "nox -s learnings" in _runs(workflow["jobs"]["learnings"])
 
 
-def test_compose_smoke_starts_scales_to_two_backends_checks_and_always_stops(
+def test_compose_smoke_runs_the_compose_suite_on_the_official_images(
     workflow: dict[str, Any],
 ) -> None:
     job = workflow["jobs"]["compose-smoke"]
     assert job["runs-on"] == "ubuntu-latest"
-    script = _runs(job)
-    order = [
-        "invoke dev --mode compose --profile full --detach",
-        "tools/wait_health.py",
-        "--scale backend=2",
-        "invoke doctor",
-        "invoke down",
-    ]
-    positions = [script.index(part) for part in order]
-    assert positions == sorted(positions)
-    down = next(step for step in job["steps"] if step.get("run") == "invoke down")
-    assert down["if"] == "always()"
+    assert "nox -s compose" in _runs(job)
+    assert job["env"]["NETRA_REQUIRE_SERVICES"] == "1"  # a missing engine or image fails
+    # one code path with .ci/run's stand-ins: only the images differ, so none is overridden here
+    assert not [name for name in job["env"] if name.endswith("_IMAGE")]

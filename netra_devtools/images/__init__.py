@@ -1,0 +1,1 @@
+"""Local stand-in images for CI, built from Debian packages where no registry is reachable."""

@@ -1,0 +1,73 @@
+"""The clickhouse stand-in's one added layer: chdb, clickhouse-connect and the HTTP bridge.
+
+pip on the host (which reaches the package index; containers here cannot) installs the pinned
+wheels for the image's Python into /opt/netra-clickhouse/site-packages; the bridge and the entry
+point sit beside them; /var/lib/clickhouse belongs to the unprivileged user the image runs as.
+One `ADD layer.tar /` puts it all in the image, with no wheel left behind in a lower layer.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+from netra_devtools.images.errors import ImageBuildError
+from netra_devtools.images.recipes import PYTHON_VERSION
+from netra_devtools.paths import REPO_ROOT
+
+PREFIX = "opt/netra-clickhouse"
+DATA_DIR = "var/lib/clickhouse"
+SERVER_UID = 101  # the official image's clickhouse user
+PIP_TIMEOUT_S = 900
+_BRIDGE = REPO_ROOT / "netra_devtools" / "services" / "clickhouse_http.py"
+
+
+def install_wheels(requirements: Path, target: Path) -> None:
+    """pip-install the pinned requirements (no dependencies of their own) into `target`."""
+    argv = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--no-deps",
+        "--only-binary=:all:",
+        f"--python-version={PYTHON_VERSION}",
+        "--target",
+        str(target),
+        "-r",
+        str(requirements),
+    ]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=PIP_TIMEOUT_S, check=False)
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-2:]
+        raise ImageBuildError(f"pip install for the clickhouse stand-in failed: {' | '.join(tail)}")
+
+
+def _owner(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    """root owns the code; the server's user owns its data directory."""
+    uid = SERVER_UID if info.name.startswith(DATA_DIR) else 0
+    info.uid = info.gid = uid
+    info.uname = info.gname = ""
+    return info
+
+
+def build_layer(recipe: Path, work: Path) -> Path:
+    """work/context/layer.tar, ready for the recipe's `ADD layer.tar /`."""
+    tree = work / "layer"
+    install_wheels(recipe / "requirements.txt", tree / PREFIX / "site-packages")
+    shutil.copy2(recipe / "server.py", tree / PREFIX / "server.py")
+    shutil.copy2(_BRIDGE, tree / PREFIX / "clickhouse_http.py")
+    (tree / DATA_DIR).mkdir(parents=True)
+    context = work / "context"
+    context.mkdir()
+    layer = context / "layer.tar"
+    with tarfile.open(layer, "w") as tar:
+        for top in ("opt", "var"):
+            tar.add(tree / top, arcname=top, filter=_owner)
+    shutil.rmtree(tree)
+    shutil.copy2(recipe / "Dockerfile", context / "Dockerfile")
+    return context
