@@ -41,7 +41,7 @@ def _events_body(size: int) -> bytes:
 
 def _response(conn: socket.socket, timeout: float = 10) -> tuple[int, bytes]:
     conn.settimeout(timeout)
-    data = b""
+    data = rest = b""
     try:
         while b"\r\n\r\n" not in data and (chunk := conn.recv(65536)):
             data += chunk
@@ -49,10 +49,10 @@ def _response(conn: socket.socket, timeout: float = 10) -> tuple[int, bytes]:
         length = int(next((line.split(b":")[1] for line in head.split(b"\r\n")
                            if line.lower().startswith(b"content-length:")), b"0"))  # fmt: skip
         while len(rest) < length and (chunk := conn.recv(65536)):
-            rest += chunk
+            rest += chunk  # the body may come in a later segment than the head
     except ConnectionError:
         pass
-    return int(data.split(b" ", 2)[1]), data.partition(b"\r\n\r\n")[2]
+    return int(data.split(b" ", 2)[1]), rest
 
 
 def _stream_chunked(backend: BackendProcess, total: int) -> tuple[int, int]:
