@@ -15,14 +15,12 @@ import tarfile
 from pathlib import Path
 
 from netra_devtools.images.errors import ImageBuildError
-from netra_devtools.images.recipes import PYTHON_VERSION
-from netra_devtools.paths import REPO_ROOT
+from netra_devtools.images.recipes import BRIDGE_FILES, PYTHON_VERSION
 
 PREFIX = "opt/netra-clickhouse"
 DATA_DIR = "var/lib/clickhouse"
 SERVER_UID = 101  # the official image's clickhouse user
 PIP_TIMEOUT_S = 900
-_BRIDGE = REPO_ROOT / "netra_devtools" / "services" / "clickhouse_http.py"
 
 
 def install_wheels(requirements: Path, target: Path) -> None:
@@ -47,6 +45,13 @@ def install_wheels(requirements: Path, target: Path) -> None:
         raise ImageBuildError(f"pip install for the clickhouse stand-in failed: {' | '.join(tail)}")
 
 
+def place_bridge(target: Path) -> None:
+    """The HTTP bridge and what it imports of netra_devtools, importable from `target`."""
+    for name, source in BRIDGE_FILES.items():
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target / name)
+
+
 def _owner(info: tarfile.TarInfo) -> tarfile.TarInfo:
     """root owns the code; the server's user owns its data directory."""
     uid = SERVER_UID if info.name.startswith(DATA_DIR) else 0
@@ -60,7 +65,7 @@ def build_layer(recipe: Path, work: Path) -> Path:
     tree = work / "layer"
     install_wheels(recipe / "requirements.txt", tree / PREFIX / "site-packages")
     shutil.copy2(recipe / "server.py", tree / PREFIX / "server.py")
-    shutil.copy2(_BRIDGE, tree / PREFIX / "clickhouse_http.py")
+    place_bridge(tree / PREFIX)
     (tree / DATA_DIR).mkdir(parents=True)
     context = work / "context"
     context.mkdir()

@@ -16,7 +16,14 @@ from netra_devtools.paths import CI_IMAGES_DIR, REPO_ROOT
 
 PYTHON_VERSION = "3.11"  # the python:3.11-slim stand-in: Debian bookworm's python3
 _LIBRARY = Path(__file__).resolve().parent
-_BRIDGE = REPO_ROOT / "netra_devtools" / "services" / "clickhouse_http.py"
+_PACKAGE = REPO_ROOT / "netra_devtools"
+# The clickhouse stand-in's HTTP bridge and the modules of this package it imports (its error
+# base), by where they go on the image's import path: the image carries no netra_devtools else.
+BRIDGE_FILES = {
+    "clickhouse_http.py": _PACKAGE / "services" / "clickhouse_http.py",
+    "netra_devtools/__init__.py": _PACKAGE / "__init__.py",
+    "netra_devtools/errors.py": _PACKAGE / "errors.py",
+}
 
 
 @dataclass(frozen=True)
@@ -56,7 +63,7 @@ STANDINS = (
         "netra-ci-standin/clickhouse:chdb",
         "NETRA_CLICKHOUSE_IMAGE",
         parent="python",
-        extra_inputs=(_LIBRARY / "chdb_layer.py", _BRIDGE),
+        extra_inputs=(_LIBRARY / "chdb_layer.py", *BRIDGE_FILES.values()),
     ),
 )
 BY_NAME = {s.name: s for s in STANDINS}

@@ -23,11 +23,13 @@ class Posters:
     clients: int = 8
     seed: int = 0
     max_batch: int = 20
+    pause_s: float = 0.0  # between one client's posts: a light load where the machine is shared
     acked: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     unanswered: list[str] = field(default_factory=list)
     refusals: list[dict[str, Any]] = field(default_factory=list)  # 503 bodies and Retry-After
     unexpected: list[str] = field(default_factory=list)
+    unreachable: int = 0  # posts never sent: nothing listened (a backend restarting)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
@@ -58,6 +60,7 @@ class Posters:
                 try:
                     answer = http.post("/api/events", json=events)
                 except httpx.ConnectError:  # not listening (restarting): never sent
+                    self.unreachable += 1
                     time.sleep(0.1)
                     continue
                 except httpx.HTTPError:  # sent, and the backend died before it answered
@@ -72,6 +75,7 @@ class Posters:
                     time.sleep(0.05)
                 else:
                     self.unexpected.append(f"{answer.status_code}: {answer.text[:200]}")
+                self._stop.wait(self.pause_s)
 
 
 def stored_counts(client: Any, tag: str) -> dict[str, int]:
