@@ -139,10 +139,10 @@ def _env_secrets(relevant: tuple[tuple[str, str], ...]) -> frozenset[str]:
     found: set[str] = set()
     users: set[str] = set()  # POSTGRES_USER=app with POSTGRES_PASSWORD=app: `app` is public
     for name, value in relevant:
-        if "://" in value:
-            found |= url_secrets(value)
-        elif _SECRET_ENV_NAME.search(name):  # a variable named for a secret holds one
+        if _SECRET_ENV_NAME.search(name):  # a variable named for a secret holds one, `://` or not
             found |= _forms(value.strip())
+        elif "://" in value:
+            found |= url_secrets(value)
         else:
             users.add(value.strip())
     return frozenset(found - users)
@@ -167,4 +167,8 @@ def mask_secrets(
     pattern = _token_pattern(known)
     if pattern is None:
         return mask_url(text)
-    return _by_url(text, _mask_one_url, lambda part: _mask_pairs(pattern.sub(MASK, part)))
+    return _by_url(
+        text,
+        lambda url: MASK if url in known else _mask_one_url(url),  # a secret that looks like a URL
+        lambda part: _mask_pairs(pattern.sub(MASK, part)),
+    )

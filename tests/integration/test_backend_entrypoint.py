@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psutil
 import pytest
 
 from netra_devtools.services import faults
@@ -77,7 +78,8 @@ def test_invoke_serve_points_to_fix_port_when_taken(tmp_path):
     assert result.returncode == 1
     # one sentence: who holds it (the port doctor's verdict), then both fixes
     (line,) = result.stderr.strip().splitlines()
-    assert line.startswith(f"error: port {port} is in use by python")
+    # this process holds it, named as the system names it (`python`, or `pytest` under nox)
+    assert line.startswith(f"error: port {port} is in use by {psutil.Process().name()} ")
     assert f"(pid {os.getpid()})" in line
     assert f": run `invoke fix-port --port {port}` to free it, or use another port with " in line
 

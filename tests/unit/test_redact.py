@@ -73,6 +73,13 @@ def test_environment_secrets_are_masked_wherever_they_stand_alone() -> None:
     assert mask_secrets(text, env=env) == "auth failed with ***, then ***. Home is /root"
 
 
+def test_a_secret_variable_holding_a_url_like_value_is_masked_whole() -> None:
+    # the variable's name says it holds a secret: `://` in its value does not make it a URL
+    env = {"CLICKHOUSE_PASSWORD": "s3://x-ch"}
+    assert env_secrets(env) == {"s3://x-ch"}
+    assert mask_secrets("rejected: s3://x-ch too", env=env) == "rejected: *** too"
+
+
 def test_placeholder_passwords_are_not_hunted_in_prose() -> None:
     env = {"POSTGRES_PASSWORD": "postgres", "DATABASE_URL": "postgresql://u:postgres@h/d"}
     text = '{"postgres:connection": "pass"} postgresql://u:postgres@h/d'
