@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +32,15 @@ def pytest_configure(config: pytest.Config) -> None:
     """Declare the suite's markers (tests/support/markers.py), the one list of them."""
     for name, description in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {description}")
+    _restore_ctrl_c_for_children()
+
+
+def _restore_ctrl_c_for_children() -> None:
+    """A suite started as a background job (`.ci/run &` in a script) inherits SIGINT ignored, and
+    so would every process it starts: a test that presses Ctrl-C on a launcher would wait forever.
+    A command typed at a terminal gets the default; give our children the same."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects anything
