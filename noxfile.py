@@ -19,7 +19,7 @@ ON_WINDOWS = sys.platform == "win32"
 # reported there, and its floor ([tool.coverage.report] fail_under) is enforced everywhere else.
 HAS_EMBEDDED = not ON_WINDOWS
 COVERAGE_FLOOR_ARGS = ["--cov-fail-under=0"] if ON_WINDOWS else []
-TYPECHECKED = ["netra_devtools", "netra_backend", "tools", "noxfile.py"]
+TYPECHECKED = ["netra_devtools", "netra_backend", "tools", "benchmarks", "noxfile.py"]
 # mypy checks each platform's branches (sys.platform) as if it ran there, so Windows parity is
 # checked on any machine
 TYPECHECK_PLATFORMS = ["linux", "win32", "darwin"]

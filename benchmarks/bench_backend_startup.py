@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import statistics
 import sys
 import time
 from typing import Any
 
+from benchmarks._http_load import load_apart
 from benchmarks._timing import at_most_x
 from netra_devtools.services import faults, postgres
 from netra_devtools.services.backend import BackendProcess, start_backend
@@ -106,20 +106,6 @@ def _startup_seconds(variants: dict[str, dict[str, str]]) -> dict[str, list[floa
     return startup
 
 
-def _pin(servers: dict[str, BackendProcess]) -> set[int] | None:
-    """Load generator on one core, servers on another; returns our old affinity to restore."""
-    if not hasattr(os, "sched_getaffinity"):
-        return None
-    before = os.sched_getaffinity(0)
-    cpus = sorted(before)
-    if len(cpus) < 2:
-        return None
-    os.sched_setaffinity(0, {cpus[0]})
-    for backend in servers.values():
-        os.sched_setaffinity(backend.proc.pid, {cpus[1]})
-    return before
-
-
 def _p99_rounds(
     servers: dict[str, BackendProcess], method: str, path: str, body: bytes | None
 ) -> dict[str, float]:
@@ -161,16 +147,13 @@ def run() -> list[dict[str, Any]]:
             startup = _startup_seconds(variants)
             servers = {name: start_backend(variants[name]) for name in ("silent", "unset")}
             servers["unset-again"] = start_backend(variants["unset"])
-            pinned_from = None
             try:
                 for backend in servers.values():
                     backend.wait_for("/health/ready", 200, timeout=60)
-                pinned_from = _pin(servers)
-                health = _p99_rounds(servers, "GET", "/health", None)
-                events = _p99_rounds(servers, "POST", "/api/events", EVENT)
+                with load_apart(backend.proc.pid for backend in servers.values()):
+                    health = _p99_rounds(servers, "GET", "/health", None)
+                    events = _p99_rounds(servers, "POST", "/api/events", EVENT)
             finally:
-                if pinned_from:
-                    os.sched_setaffinity(0, pinned_from)
                 for backend in servers.values():
                     backend.stop()
     finally:

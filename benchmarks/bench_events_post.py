@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 
-from benchmarks._http_load import load
+from benchmarks._http_load import load, load_apart
 from benchmarks._timing import Goal, at_least_x, at_most_x, row
 from netra_devtools.paths import REPO_ROOT
 from netra_devtools.services import faults, postgres
@@ -77,18 +77,6 @@ def _spool_counters(backend: BackendProcess, spool: Path) -> tuple[int, int]:
     answer.raise_for_status()
     status = answer.json()
     return int(status["fsyncs"]), int(status["committed_batches"])
-
-
-def _pin(backends: dict[str, BackendProcess]) -> set[int] | None:
-    """Load generator on one core, backends on another; our old affinity, to restore."""
-    if not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2:
-        return None
-    before = os.sched_getaffinity(0)
-    cpus = sorted(before)
-    os.sched_setaffinity(0, {cpus[0]})
-    for backend in backends.values():
-        os.sched_setaffinity(backend.proc.pid, {cpus[1]})
-    return before
 
 
 def _rounds(
@@ -160,7 +148,6 @@ def run() -> list[dict[str, Any]]:
     engine = start_embedded(work / "clickhouse")
     backends: dict[str, BackendProcess] = {}
     spools: dict[str, Path] = {}
-    pinned = None
     try:
         url = cluster.create_database("bench")
         with faults.refusing() as (host, port):
@@ -176,11 +163,9 @@ def run() -> list[dict[str, Any]]:
                     backends[f"{who}-{state}"] = start_backend(env, log_dir=work)
             for backend in backends.values():
                 backend.wait_for("/health/ready", 200, timeout=90)
-            pinned = _pin(backends)
-            results = _rounds(backends, spools)
+            with load_apart(backend.proc.pid for backend in backends.values()):
+                results = _rounds(backends, spools)
     finally:
-        if pinned:
-            os.sched_setaffinity(0, pinned)
         for backend in backends.values():
             backend.stop()
         engine.destroy()

@@ -20,6 +20,7 @@ import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -185,8 +186,8 @@ def run() -> list[dict[str, Any]]:
         client_anchor: list[float] = []
         for attempt in range(40):
             batch = [{**r, "event_id": uuid.uuid4().hex} for r in route_rows]
-            pair = [(client_ours, lambda b=batch: _client_insert_seconds(analytics, b)),
-                    (client_anchor, lambda b=batch: _direct_route_seconds(client, b))]  # fmt: skip
+            pair = [(client_ours, partial(_client_insert_seconds, analytics, batch)),
+                    (client_anchor, partial(_direct_route_seconds, client, batch))]  # fmt: skip
             for samples, measure in pair[:: 1 if attempt % 2 else -1]:
                 samples.append(measure())
         analytics.close()
