@@ -106,7 +106,7 @@ def run() -> list[dict[str, Any]]:
             med(repair),
             med(current),
             at_most_x(1.5),
-            "DATABASE_URL=... python -m netra_devtools.migrate --repair  vs  alembic current",
+            "DATABASE_URL=... python -m netra_devtools.migrate --repair",
         ),
         _row(
             "clean upgrade, empty DB -> head (anchor: alembic current)",
