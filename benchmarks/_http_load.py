@@ -35,7 +35,13 @@ def load_apart(server_pids: Iterable[int]) -> Iterator[None]:
 
 
 async def _client(
-    host: str, port: int, request: bytes, count: int, go: asyncio.Event, seconds: list[float]
+    host: str,
+    port: int,
+    request: bytes,
+    count: int,
+    go: asyncio.Event,
+    seconds: list[float],
+    expect: bytes | None,
 ) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     await go.wait()
@@ -50,31 +56,62 @@ async def _client(
                 if name.strip().lower() == "content-length":
                     length = int(value)
             body = await reader.readexactly(length)
-            if not status.startswith(b"HTTP/1.1 202"):
-                raise RuntimeError(f"POST answered {status!r}: {body[:200]!r}")
+            if expect is not None and not status.startswith(expect):
+                raise RuntimeError(f"answered {status!r}: {body[:200]!r}")
             seconds.append(time.perf_counter() - started)
     finally:
         writer.close()
 
 
-async def _run(host: str, port: int, body: bytes, clients: int, count: int) -> tuple[float, float]:
-    request = (
-        f"POST /api/events HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    ).encode("ascii") + body
+async def _run(
+    host: str,
+    port: int,
+    request: bytes,
+    clients: int,
+    count: int,
+    expect: bytes | None,
+    timeout_s: float,
+) -> tuple[list[float], float]:
     seconds: list[float] = []
     go = asyncio.Event()
-    tasks = [asyncio.create_task(_client(host, port, request, count, go, seconds))
+    tasks = [asyncio.create_task(_client(host, port, request, count, go, seconds, expect))
              for _ in range(clients)]  # fmt: skip
     await asyncio.sleep(0.05)  # every connection open before the first request
     started = time.perf_counter()
     go.set()
-    await asyncio.wait_for(asyncio.gather(*tasks), 300)
-    elapsed = time.perf_counter() - started
-    return len(seconds) / elapsed, statistics.quantiles(seconds, n=100)[98]
+    await asyncio.wait_for(asyncio.gather(*tasks), timeout_s)
+    return seconds, time.perf_counter() - started
+
+
+def latencies(
+    host: str,
+    port: int,
+    method: str,
+    path: str,
+    body: bytes | None,
+    clients: int,
+    count: int,
+    expect: bytes | None,
+    timeout_s: float = 300,
+) -> tuple[list[float], float]:
+    """(seconds per request, wall seconds) of `clients` keep-alive clients sending `method path`
+    `count` times each; an answer whose status line does not start with `expect` raises."""
+    head = f"{method} {path} HTTP/1.1\r\nHost: {host}\r\n"
+    if body:
+        head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+    request = (head + "\r\n").encode("ascii") + (body or b"")
+    return asyncio.run(_run(host, port, request, clients, count, expect, timeout_s))
+
+
+def p99(samples: list[float]) -> float:
+    """The 99th percentile of `samples`."""
+    return statistics.quantiles(samples, n=100)[98]
 
 
 def load(host: str, port: int, body: bytes, clients: int, count: int) -> tuple[float, float]:
     """(requests per second, p99 seconds) of `clients` clients POSTing `body` `count` times each
     to /api/events; any answer but 202 raises."""
-    return asyncio.run(_run(host, port, body, clients, count))
+    seconds, elapsed = latencies(
+        host, port, "POST", "/api/events", body, clients, count, expect=b"HTTP/1.1 202"
+    )
+    return len(seconds) / elapsed, p99(seconds)

@@ -9,40 +9,23 @@ One `ADD layer.tar /` puts it all in the image, with no wheel left behind in a l
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
-from netra_devtools.images.errors import ImageBuildError
-from netra_devtools.images.recipes import BRIDGE_FILES, PYTHON_VERSION
+from netra_devtools.images.host_pip import host_pip
+from netra_devtools.images.recipes import BRIDGE_FILES
 
 PREFIX = "opt/netra-clickhouse"
 DATA_DIR = "var/lib/clickhouse"
 SERVER_UID = 101  # the official image's clickhouse user
-PIP_TIMEOUT_S = 900
 
 
 def install_wheels(requirements: Path, target: Path) -> None:
     """pip-install the pinned requirements (no dependencies of their own) into `target`."""
-    argv = [
-        sys.executable,
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--no-deps",
-        "--only-binary=:all:",
-        f"--python-version={PYTHON_VERSION}",
-        "--target",
-        str(target),
-        "-r",
-        str(requirements),
-    ]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=PIP_TIMEOUT_S, check=False)
-    if done.returncode != 0:
-        tail = (done.stderr or done.stdout).strip().splitlines()[-2:]
-        raise ImageBuildError(f"pip install for the clickhouse stand-in failed: {' | '.join(tail)}")
+    host_pip(
+        "install", "--no-deps", "--target", str(target), "-r", str(requirements),
+        what="the clickhouse stand-in",
+    )  # fmt: skip
 
 
 def place_bridge(target: Path) -> None:

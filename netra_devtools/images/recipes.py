@@ -63,7 +63,7 @@ STANDINS = (
         "netra-ci-standin/clickhouse:chdb",
         "NETRA_CLICKHOUSE_IMAGE",
         parent="python",
-        extra_inputs=(_LIBRARY / "chdb_layer.py", *BRIDGE_FILES.values()),
+        extra_inputs=(_LIBRARY / "chdb_layer.py", _LIBRARY / "host_pip.py", *BRIDGE_FILES.values()),
     ),
 )
 BY_NAME = {s.name: s for s in STANDINS}

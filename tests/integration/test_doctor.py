@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -17,6 +16,7 @@ import pytest
 
 from netra_devtools.services.postgres import free_port
 from tests.conftest import REPO_ROOT
+from tests.support.launcher import listening
 
 DOCTOR = "from netra_devtools.doctor.cli import main; raise SystemExit(main())"
 BASE_REVISION = "4a1e0c3b7d21"  # the revision before head: "migrations behind"
@@ -75,14 +75,6 @@ def listener(port: int) -> subprocess.Popen[str]:
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stdout.readline().strip() == "listening"
     return proc
-
-
-def listening(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 @pytest.fixture
