@@ -319,3 +319,55 @@ def test_record_damaged_after_it_was_written_is_set_aside_and_counted(tmp_path: 
     assert status["damaged_rows"] == 5 and status["dropped_rows"] == 0
     copy = tmp_path / "damaged" / segment.name
     assert status["damaged_copies"] == [str(copy)] and copy.read_bytes()[40] != byte[0]
+
+
+def _rows_record(start: int, count: int) -> bytes:
+    """A record in the `rows` layout, as POST /api/events writes it."""
+    from netra_backend.app.analytics.schema import EVENTS_COLUMNS, event_rows_text
+    from netra_backend.app.analytics.spool.records import encode_rows_record
+
+    events = [{"event_id": f"e{i}", "event_type": "t", "user_id": f"u{i}",
+               "properties": {"n": i}, "timestamp": 1_700_000_000_000 + i}
+              for i in range(start, start + count)]  # fmt: skip
+    return encode_rows_record("events", list(EVENTS_COLUMNS), event_rows_text(events), count)
+
+
+def test_rows_layout_is_shipped_as_its_bytes_and_never_mixed_with_columns(tmp_path: Path) -> None:
+    sent: list[Batch] = []
+    with DiskSpool(tmp_path) as spool:
+        assert spool.commit([_rows_record(0, 3), _rows_record(3, 2)]) == [None, None]
+        spool.spool("events", [{"event_id": "c0", "n": 0}])  # columns layout, same table
+        assert spool.commit([_rows_record(5, 1)]) == [None]
+        assert spool.ship(sent.append) == 7
+    assert [len(batch) for batch in sent] == [5, 1, 1]
+    first, columns, last = sent
+    assert first.raw is not None and columns.raw is None and last.raw is not None
+    assert first.raw.startswith(b'["e0","t","u0","{\\"n\\": 0}","2023-11-14 22:13:20.000"],')
+    assert [row["event_id"] for row in first.rows] == ["e0", "e1", "e2", "e3", "e4"]
+    assert first.rows[4]["timestamp"] == "2023-11-14 22:13:20.004"
+    assert columns.rows == [{"event_id": "c0", "n": 0}]
+
+
+def test_a_damaged_rows_record_costs_only_itself(tmp_path: Path) -> None:
+    sent: list[Batch] = []
+    with DiskSpool(tmp_path) as spool:
+        spool.commit([_rows_record(0, 2), _rows_record(2, 2)])
+        segment = next(tmp_path.glob("seg-*.log"))
+        with open(segment, "r+b") as handle:  # a flipped byte in the first record's rows
+            handle.seek(200)
+            byte = handle.read(1)
+            handle.seek(200)
+            handle.write(bytes([byte[0] ^ 0xFF]))
+        assert spool.ship(sent.append) == 2
+        status = spool.status()
+    assert [row["event_id"] for batch in sent for row in batch.rows] == ["e2", "e3"]
+    assert status["damaged_rows"] == 2 and status["pending_rows"] == 0
+
+
+def test_rows_layout_decodes_to_the_same_columns_tools_read() -> None:
+    from netra_backend.app.analytics.spool.records import decode_columns
+
+    keys, columns = decode_columns(_rows_record(0, 2))
+    assert keys == ["event_id", "event_type", "user_id", "properties", "timestamp"]
+    assert columns == [["e0", "e1"], ["t", "t"], ["u0", "u1"], ['{"n": 0}', '{"n": 1}'],
+                       ["2023-11-14 22:13:20.000", "2023-11-14 22:13:20.001"]]  # fmt: skip

@@ -6,8 +6,10 @@ MergeTree table ClickHouse honours that token only when the table sets
 batch re-sent after a lost acknowledgement or a crash is stored once, as long as fewer than that
 many inserts happened in between. `ensure_schema` also sets the window on an `events` table that
 an older version created without it.
-Timestamps travel as DateTime64(3) ticks (milliseconds since the epoch, UTC): the spool keeps
-them as JSON integers, and clickhouse-connect writes integers as they are.
+Events are spooled as JSONCompactEachRow rows (`event_rows_text`) and inserted as those bytes
+(`raw_insert`), timestamps as 'YYYY-MM-DD hh:mm:ss.fff' text in the column's UTC; batches in the
+columns layout (other tables, older spools) carry timestamps as DateTime64(3) ticks (milliseconds
+since the epoch, UTC), which clickhouse-connect writes as they are.
 """
 
 from __future__ import annotations
@@ -15,14 +17,18 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from netra_backend.app.analytics.spool.records import ROWS_FORMAT
 
 EVENTS_TABLE = "events"
 EVENTS_COLUMNS = ("event_id", "event_type", "user_id", "properties", "timestamp")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 DEDUP_WINDOW = 10_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NAIVE_EPOCH = datetime(1970, 1, 1)
 _MS = timedelta(milliseconds=1)
 
 
@@ -85,26 +91,44 @@ def _ticks(value: Any) -> int:
     return (_timestamp(value) - _EPOCH) // _MS
 
 
+def _stamp_text(value: Any) -> str:
+    """'YYYY-MM-DD hh:mm:ss.fff' (UTC) for anything `_ticks` accepts: what ROWS_FORMAT carries."""
+    if type(value) is str and len(value) == 32 and value[10] == "T" and value[26:] == "+00:00":
+        return f"{value[:10]} {value[11:23]}"  # the route's own form: cut, not parsed
+    return (_NAIVE_EPOCH + _ticks(value) * _MS).isoformat(" ", "milliseconds")
+
+
 def _text(value: Any) -> str:
     return value if type(value) is str else str(value)
 
 
-def event_columns(rows: list[dict[str, Any]]) -> list[list[Any]]:
+def event_columns(
+    rows: list[dict[str, Any]], stamp: Callable[[Any], Any] = _ticks
+) -> list[list[Any]]:
     """Column-oriented data for `events` from event dicts (properties as JSON text, timestamps
-    as ticks), in EVENTS_COLUMNS order."""
+    as ticks or what `stamp` makes of them), in EVENTS_COLUMNS order."""
     dumps = json.dumps
     ids = [_text(row.get("event_id") or uuid.uuid4()) for row in rows]
     types = [_text(row["event_type"]) for row in rows]
     users = [None if (u := row.get("user_id")) is None else _text(u) for row in rows]
     props = [p if type(p := row.get("properties") or {}) is str else dumps(p) for row in rows]
-    parsed: dict[str, int] = {}  # rows of one request often share their ISO timestamp text
+    parsed: dict[str, Any] = {}  # rows of one request often share their ISO timestamp text
     stamps = [
-        (parsed.get(t) or parsed.setdefault(t, _ticks(t)))
+        (parsed.get(t) or parsed.setdefault(t, stamp(t)))
         if type(t := row.get("timestamp")) is str
-        else _ticks(t)
+        else stamp(t)
         for row in rows
     ]
     return [ids, types, users, props, stamps]
+
+
+def event_rows_text(rows: list[dict[str, Any]]) -> bytes:
+    """`rows` (event dicts) as ROWS_FORMAT input for EVENTS_COLUMNS, rows separated by commas:
+    what the spool keeps and the shipper sends as it is. Text JSON can carry but UTF-8 cannot
+    (lone surrogates) passes through as its bytes, which ClickHouse stores as they are."""
+    rows_out = list(zip(*event_columns(rows, _stamp_text), strict=True))
+    text = json.dumps(rows_out, ensure_ascii=False, separators=(",", ":"))
+    return text[1:-1].encode("utf-8", "surrogatepass")
 
 
 def insert_events(
@@ -154,6 +178,13 @@ def insert_batch(client: Any, batch: Any, database: str | None = None) -> int:
 
     Use as `spool.ship(functools.partial(insert_batch, client))`. Returns rows sent.
     """
+    settings = {"insert_deduplication_token": batch.batch_id}
+    if batch.raw is not None:
+        if not batch.raw:
+            return 0
+        table = f"{quote_identifier(database)}.{batch.table}" if database else batch.table
+        client.raw_insert(table, list(batch.keys), batch.raw, settings=settings, fmt=ROWS_FORMAT)
+        return len(batch)
     keys, columns = list(batch.keys), batch.columns
     if batch.table == EVENTS_TABLE:
         keys, columns = list(EVENTS_COLUMNS), _events_ready(keys, columns)
@@ -165,6 +196,6 @@ def insert_batch(client: Any, batch: Any, database: str | None = None) -> int:
         column_names=keys,
         column_oriented=True,
         database=database,
-        settings={"insert_deduplication_token": batch.batch_id},
+        settings=settings,
     )
     return len(columns[0])

@@ -1,6 +1,8 @@
 """What the shipper sends: which pending records go together, under which token, as one Batch.
 
-A group is the oldest pending records of one table, up to a row limit; its deduplication token
+A group is the oldest pending records of one table and one body layout (records in the `rows`
+layout with the same columns travel as their bytes, joined; the others as columns), up to a row
+limit; its deduplication token
 is the record's own batch id (one record) or a hash of the records' ids, so the same group always
 gets the same token. A record spooled by a format-1 backend under a direct insert's id goes alone
 with that id, since ClickHouse may have stored it under it already.
@@ -9,6 +11,7 @@ with that id, since ClickHouse may have stored it under it already.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -18,21 +21,29 @@ from netra_backend.app.analytics.spool.records import Record
 
 @dataclass
 class Batch:
-    """Rows of one or more records, as columns, sent under one deduplication token."""
+    """Rows of one or more records sent under one deduplication token: as columns, or as
+    ROWS_FORMAT bytes (`raw`, `raw_rows` rows) that go to ClickHouse as they are."""
 
     table: str
     keys: list[str]
     columns: list[list[Any]]
     batch_id: str
+    raw: bytes | None = None
+    raw_rows: int = 0
 
     @property
     def rows(self) -> list[dict[str, Any]]:
-        """The rows as dicts (for tests and tools; inserts use the columns)."""
+        """The rows as dicts (for tests and tools; inserts use the columns or the bytes)."""
+        if self.raw is not None:
+            values = json.loads("[" + self.raw.decode("utf-8", "surrogatepass") + "]")
+            return [dict(zip(self.keys, row, strict=True)) for row in values]
         return [
             dict(zip(self.keys, values, strict=True)) for values in zip(*self.columns, strict=True)
         ]
 
     def __len__(self) -> int:
+        if self.raw is not None:
+            return self.raw_rows
         return len(self.columns[0]) if self.columns else 0
 
 
@@ -43,7 +54,7 @@ def next_group(pending: Iterable[Record], max_rows: int) -> tuple[list[Record], 
     for record in pending:
         if group and (
             record.external or group[0].external or record.table != group[0].table
-            or rows + record.rows > max_rows
+            or record.columns != group[0].columns or rows + record.rows > max_rows
         ):  # fmt: skip
             break
         group.append(record)
@@ -54,6 +65,12 @@ def next_group(pending: Iterable[Record], max_rows: int) -> tuple[list[Record], 
         return group, group[0].batch_id
     ids = "|".join(r.batch_id for r in group).encode()
     return group, f"g-{hashlib.sha256(ids).hexdigest()[:32]}"
+
+
+def join_rows(table: str, keys: list[str], bodies: list[bytes], rows: int, batch_id: str) -> Batch:
+    """One batch from the ROWS_FORMAT bodies of several `rows` records (one row list)."""
+    return Batch(table, keys, [], batch_id, raw=b",".join(body for body in bodies if body),
+                 raw_rows=rows)  # fmt: skip
 
 
 def join(table: str, parts: list[tuple[list[str], list[list[Any]]]], batch_id: str) -> Batch:

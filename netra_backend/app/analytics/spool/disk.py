@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from netra_backend.app.analytics.spool.batches import Batch, join, next_group
+from netra_backend.app.analytics.spool.batches import Batch, join, join_rows, next_group
 from netra_backend.app.analytics.spool.damage import DAMAGED_DIR
 from netra_backend.app.analytics.spool.errors import (
     SpoolDiskError,
@@ -30,6 +30,7 @@ from netra_backend.app.analytics.spool.records import (
     Record,
     decode_columns,
     encode_record,
+    rows_body,
     rows_to_columns,
 )
 from netra_backend.app.analytics.spool.status import read_status
@@ -219,17 +220,24 @@ class DiskSpool:
         """The group's rows; a record that no longer reads back whole is set aside and counted."""
         with self._lock:
             data = self._store.read(records)
-        parts, damaged = [], []
+        columns = records[0].columns  # a group shares its layout (next_group)
+        parts: list[Any] = []
+        damaged, rows = [], 0
         for record, record_bytes in zip(records, data, strict=True):
             try:
-                parts.append(decode_columns(record_bytes))
+                parts.append(rows_body(record_bytes) if columns else decode_columns(record_bytes))
+                rows += record.rows
             except (ValueError, KeyError, TypeError) as exc:
                 damaged.append((record, str(exc)))
         if damaged:
             with self._lock:
                 for record, why in damaged:
                     self._store.note_damaged_record(record, why)
-        return join(records[0].table, parts, batch_id) if parts else None
+        if not parts:
+            return None
+        if columns:
+            return join_rows(records[0].table, list(columns), parts, rows, batch_id)
+        return join(records[0].table, parts, batch_id)
 
     def _settle(self, records: list[Record]) -> None:
         with self._lock:

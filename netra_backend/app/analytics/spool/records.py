@@ -2,8 +2,12 @@
 
 A record (format 2) is a 20-byte header `NSP2 | rows | payload length | crc32(payload) |
 crc32(the 16 header bytes before it)` and its payload: one JSON line of metadata (`t` table, `b`
-batch id, `ts` time, `n` rows, `x` caller's batch id, `tag` datetimes tagged) and the batch as JSON
-columns (`k` names, `c` values). The header's own checksum means a record whose payload is damaged
+batch id, `ts` time, `n` rows, `x` caller's batch id, `tag` datetimes tagged, `f` body layout,
+`k` column names for the `rows` layout) and the batch. The body is either JSON columns (`k` names,
+`c` values: any table, any values) or, for the `rows` layout, the rows already as ClickHouse's
+JSONCompactEachRow input (`[v1,v2],[v1,v2]`, UTF-8 with lone surrogates passed through): the
+shipper sends those bytes as they are, so a row costs the backend no decoding or encoding on its
+way to ClickHouse. The header's own checksum means a record whose payload is damaged
 still tells its size and rows, so the reader skips exactly that record; a damaged header sends the
 reader looking for the next valid header (the magic is the sync marker), so one bad spot never
 hides the records after it. Format 1 (`NSP1 | length | crc32(payload)`, rows as the payload says;
@@ -39,6 +43,8 @@ LEGACY_HEADER = struct.Struct("<4sII")  # format 1: magic, payload length, crc32
 LEGACY_MAGIC = b"NSP1"
 _SYNC = b"NSP"  # what both magics start with: where a resynchronising reader looks
 MAX_PAYLOAD = 1 << 30  # a length past this is damage, not a record
+ROWS = "rows"  # the body layout whose bytes are ClickHouse input (ROWS_FORMAT) as they are
+ROWS_FORMAT = "JSONCompactEachRow"
 
 
 @dataclass
@@ -53,6 +59,7 @@ class Record:
     batch_id: str
     created: float
     external: bool  # format 1: a direct insert's batch id, maybe already tried: never merged
+    columns: tuple[str, ...] | None = None  # the `rows` layout's column names (else None)
 
     @property
     def key(self) -> tuple[int, int]:
@@ -118,7 +125,21 @@ def encode_record(
     body = json.dumps({"k": keys, "c": columns}, default=default, separators=(",", ":"))
     meta = {"t": table, "b": batch_id or uuid.uuid4().hex, "ts": time.time(), "n": rows}
     meta.update(x=False, tag=tagged)  # only tagged bodies need the (slower) object hook
-    payload = json.dumps(meta, separators=(",", ":")).encode() + b"\n" + body.encode()
+    return _frame(meta, body.encode(), rows)
+
+
+def encode_rows_record(
+    table: str, keys: list[str], rows_text: bytes, rows: int, batch_id: str | None = None
+) -> bytes:
+    """A framed record in the `rows` layout: `rows_text` is ROWS_FORMAT input for `keys`, rows
+    separated by commas (what `json.dumps(list_of_rows)[1:-1]` gives), shipped as it is."""
+    meta = {"t": table, "b": batch_id or uuid.uuid4().hex, "ts": time.time(), "n": rows}
+    meta.update(x=False, tag=False, f=ROWS, k=keys)
+    return _frame(meta, rows_text, rows)
+
+
+def _frame(meta: dict[str, Any], body: bytes, rows: int) -> bytes:
+    payload = json.dumps(meta, separators=(",", ":")).encode() + b"\n" + body
     head = struct.pack("<4sIII", MAGIC, rows, len(payload), zlib.crc32(payload))
     return head + struct.pack("<I", zlib.crc32(head)) + payload
 
@@ -151,8 +172,9 @@ def parse_record(data: bytes, offset: int, segment: int) -> Record | None:
         return None
     try:
         meta = json.loads(payload[: payload.index(b"\n")])
+        columns = tuple(str(k) for k in meta["k"]) if meta.get("f") == ROWS else None
         return Record(segment, offset, head + length, int(meta["n"]), str(meta["t"]),
-                      str(meta["b"]), float(meta["ts"]), bool(meta.get("x")))  # fmt: skip
+                      str(meta["b"]), float(meta["ts"]), bool(meta.get("x")), columns)  # fmt: skip
     except (ValueError, KeyError, TypeError):
         return None
 
@@ -190,8 +212,8 @@ def scan_segment(data: bytes, segment: int) -> SegmentScan:
     return SegmentScan(records, regions, len(data))
 
 
-def decode_columns(record_bytes: bytes) -> tuple[list[str], list[list[Any]]]:
-    """The column names and values of one whole record (its checksum verified again)."""
+def _verified(record_bytes: bytes) -> tuple[int, dict[str, Any], bytes]:
+    """(header size, metadata, body) of one whole record, its checksums verified again."""
     header = header_at(record_bytes, 0)
     if header is None:
         raise ValueError("spool record header no longer matches its checksum")
@@ -199,10 +221,29 @@ def decode_columns(record_bytes: bytes) -> tuple[list[str], list[list[Any]]]:
     payload = record_bytes[head:]
     if len(payload) != length or zlib.crc32(payload) != crc:
         raise ValueError("spool record no longer matches its checksum")
-    text = payload.decode()  # json.loads of str skips its encoding detection
-    split = text.index("\n")
-    meta = json.loads(text[:split])
-    body = json.loads(text[split + 1 :], object_hook=_decode if meta["tag"] else None)
+    split = payload.index(b"\n")
+    return head, json.loads(payload[:split]), payload[split + 1 :]
+
+
+def rows_body(record_bytes: bytes) -> bytes:
+    """The ROWS_FORMAT bytes of a `rows` record (its checksum verified again)."""
+    _head, meta, body = _verified(record_bytes)
+    if meta.get("f") != ROWS:
+        raise ValueError("spool record is not in the rows layout")
+    return body
+
+
+def decode_columns(record_bytes: bytes) -> tuple[list[str], list[list[Any]]]:
+    """The column names and values of one whole record (its checksum verified again)."""
+    head, meta, raw = _verified(record_bytes)
+    if meta.get("f") == ROWS:
+        keys = list(meta["k"])
+        rows = json.loads("[" + raw.decode("utf-8", "surrogatepass") + "]") if raw else []
+        if not rows:
+            return keys, [[] for _ in keys]
+        return keys, [list(column) for column in zip(*rows, strict=True)]
+    text = raw.decode()  # json.loads of str skips its encoding detection
+    body = json.loads(text, object_hook=_decode if meta["tag"] else None)
     if head == LEGACY_HEADER.size:
         return rows_to_columns(_legacy_rows(meta, body))
     return list(body["k"]), list(body["c"])
