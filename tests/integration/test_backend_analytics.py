@@ -175,3 +175,50 @@ def test_rows_spooled_while_engine_is_locked_are_shipped_once_when_it_frees(tmp_
         assert client.spool_status()["pending_rows"] == 0
     finally:
         client.close()
+
+
+class CountingSpool(DiskSpool):
+    """A DiskSpool that counts the inserts it makes (each one still goes to the engine)."""
+
+    inserts = 0
+
+    def ship(self, send: Any) -> int:
+        def counted(batch: Any) -> object:
+            self.inserts += 1
+            return send(batch)
+
+        return super().ship(counted)
+
+
+def test_a_stream_of_events_becomes_about_one_insert_a_second(tmp_path: Path) -> None:
+    _require_chdb()
+    spool: list[CountingSpool] = []
+
+    def open_spool() -> CountingSpool:
+        spool.append(CountingSpool(tmp_path / "spool"))
+        return spool[-1]
+
+    client = AnalyticsClient(
+        ClickHouseConfig(f"chdb://{tmp_path / 'ch'}", 5.0, 5.0),
+        open_spool=open_spool,
+        probe_interval_s=0.1,
+    )
+    client.start()
+    try:
+        _wait_state(client, AnalyticsState.CONNECTED, timeout=60)
+        started = time.monotonic()
+        batches = 0
+        while time.monotonic() - started < 2.5:  # 10 events every 20 ms for 2.5 s
+            client.submit("events", _rows(10, "stream")).result(timeout=10)
+            batches += 1
+            time.sleep(0.02)
+        deadline = time.monotonic() + 30
+        while client.spool_status()["pending_rows"]:
+            assert time.monotonic() < deadline, client.health()
+            time.sleep(0.05)
+        assert client.event_counts() == {"stream": 10 * batches}
+    finally:
+        client.close()
+    assert batches > 50
+    # the first batch at once, then at most one insert per second, then what the last second left
+    assert 2 <= spool[0].inserts <= 5, spool[0].inserts

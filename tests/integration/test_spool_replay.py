@@ -16,8 +16,15 @@ from typing import Any
 
 import pytest
 
-from netra_backend.app.analytics.schema import ensure_schema, insert_batch, insert_events
+from netra_backend.app.analytics.schema import (
+    EVENTS_COLUMNS,
+    ensure_schema,
+    event_rows_text,
+    insert_batch,
+    insert_events,
+)
 from netra_backend.app.analytics.spool.disk import Batch, DiskSpool
+from netra_backend.app.analytics.spool.records import encode_rows_record
 from tests.integration.test_clickhouse_service import connect
 
 
@@ -96,6 +103,20 @@ def _events(start: int, count: int) -> list[dict[str, Any]]:
     ]
 
 
+LAYOUTS = ["rows", "columns"]  # events as POST /api/events keeps them; other tables, older spools
+
+
+def _spool_events(spool: DiskSpool, events: list[dict[str, Any]], layout: str) -> None:
+    """Commit `events` as one record in the given body layout."""
+    if layout == "columns":
+        spool.spool("events", events)
+        return
+    record = encode_rows_record(
+        "events", list(EVENTS_COLUMNS), event_rows_text(events), len(events)
+    )
+    assert spool.commit([record]) == [None]
+
+
 def _stored(client: Any) -> tuple[int, int]:
     """(rows, distinct event ids) in the events table."""
     count, distinct = client.query("SELECT count(), uniqExact(event_id) FROM events").result_rows[0]
@@ -113,13 +134,14 @@ def _ship(spool: DiskSpool, send: Callable[[Batch], object]) -> int:
     return int(spool.status()["pending_rows"])
 
 
+@pytest.mark.parametrize("layout", LAYOUTS)
 def test_ten_thousand_rows_through_a_flapping_outage_are_stored_exactly_once(
-    clickhouse_server: Any, events_client: Any, tmp_path: Path
+    clickhouse_server: Any, events_client: Any, tmp_path: Path, layout: str
 ) -> None:
     spool = DiskSpool(tmp_path / "spool", ship_batch_rows=2000)
     clickhouse_server.stop()  # down
     for start in range(0, 6000, 100):
-        spool.spool("events", _events(start, 100))
+        _spool_events(spool, _events(start, 100), layout)
     assert _ship(spool, _into(events_client)) == 6000
 
     clickhouse_server.start()  # up, then down again in the middle of shipping
@@ -136,7 +158,7 @@ def test_ten_thousand_rows_through_a_flapping_outage_are_stored_exactly_once(
 
     assert _ship(spool, insert_then_fail) == 4000  # the second group is still pending
     for start in range(6000, 10000, 100):  # still down
-        spool.spool("events", _events(start, 100))
+        _spool_events(spool, _events(start, 100), layout)
     assert spool.status()["pending_rows"] == 8000
 
     clickhouse_server.start()  # up for good
@@ -146,13 +168,14 @@ def test_ten_thousand_rows_through_a_flapping_outage_are_stored_exactly_once(
     spool.close()
 
 
+@pytest.mark.parametrize("layout", LAYOUTS)
 def test_shipped_batch_whose_ack_was_lost_is_stored_once(
-    clickhouse_server: Any, events_client: Any, tmp_path: Path
+    clickhouse_server: Any, events_client: Any, tmp_path: Path, layout: str
 ) -> None:
     proxy = AckDroppingProxy(clickhouse_server.port)
     via_proxy = connect(f"http://default:@127.0.0.1:{proxy.port}/default", connect_timeout=2)
     spool = DiskSpool(tmp_path / "spool")
-    spool.spool("events", _events(0, 1000))
+    _spool_events(spool, _events(0, 1000), layout)
     proxy.drop_acks = True
     assert _ship(spool, _into(via_proxy)) == 1000  # the client never heard back
     assert proxy.dropped >= 1
