@@ -5,8 +5,9 @@ and/or the body; `database`; query settings as extra parameters (HTTP-only ones 
 `param_*` are server-side bindings); `FORMAT Native` appended to queries (the format goes to
 chdb as an argument); inserts as `INSERT INTO t (cols) FORMAT Native` (or JSONCompactEachRow,
 the spool's raw inserts) + its body, lz4/zstd/gzip `Content-Encoding`, possibly chunked; Basic
-auth; `/ping`. Replies carry `X-ClickHouse-Summary`, `-Query-Id`, `-Timezone`, `-Format`, and on error `-Exception-Code` with
-the engine's "Code: N. DB::Exception" text, which is what the client turns into its exception.
+auth; `/ping`. Replies carry `X-ClickHouse-Summary`, `-Query-Id`, `-Timezone`, `-Format`, and on
+error `-Exception-Code` with the engine's "Code: N. DB::Exception" text, which is what the
+client turns into its exception.
 Inserts stream into chdb's `send_insert` with the settings as an INSERT ... SETTINGS clause (so
 `insert_deduplication_token` works); SELECT/WITH get a trailing SETTINGS clause; other statements
 (DDL, SHOW) run without per-request settings. All clients share one chdb session, so session
