@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
+import os
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -55,18 +55,34 @@ class EventIn(BaseModel):
         return utc
 
 
-def to_row(event: EventIn) -> dict[str, Any]:
-    """A JSON-friendly ClickHouse row; event_id is assigned here so replays can be deduplicated."""
-    when = event.timestamp or datetime.now(UTC)
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return {
-        "event_id": uuid.uuid4().hex,
-        "event_type": event.event_type,
-        "user_id": event.user_id,
-        "properties": json.dumps(event.properties, separators=(",", ":"), default=str),
-        "timestamp": when.astimezone(UTC).isoformat(),
-    }
+_PROPERTIES = json.JSONEncoder(separators=(",", ":"), default=str)  # built once, not per event
+
+
+def event_ids(count: int) -> list[str]:
+    """`count` random version-4 UUIDs as hex, from one read of the system's randomness."""
+    raw = bytearray(os.urandom(16 * count))
+    for at in range(0, len(raw), 16):
+        raw[at + 6] = raw[at + 6] & 0x0F | 0x40  # version 4
+        raw[at + 8] = raw[at + 8] & 0x3F | 0x80  # RFC 4122 variant
+    text = raw.hex()
+    return [text[at : at + 32] for at in range(0, len(text), 32)]
+
+
+def to_rows(events: list[EventIn]) -> list[dict[str, Any]]:
+    """JSON-friendly ClickHouse rows. Event ids are assigned here so replays can be deduplicated;
+    an event without a timestamp gets the time its request arrived."""
+    received = datetime.now(UTC).isoformat()
+    return [
+        {
+            "event_id": event_id,
+            "event_type": event.event_type,
+            "user_id": event.user_id,
+            "properties": _PROPERTIES.encode(event.properties),
+            # validated to aware UTC (naive means UTC)
+            "timestamp": received if event.timestamp is None else event.timestamp.isoformat(),
+        }
+        for event, event_id in zip(events, event_ids(len(events)), strict=True)
+    ]
 
 
 def _analytics(request: Request) -> AnalyticsClient:
@@ -102,7 +118,7 @@ async def post_events(
 ) -> dict[str, int]:
     """Accept one event or a list: 202 once durable, never waiting on ClickHouse; else 503."""
     events = body if isinstance(body, list) else [body]
-    rows = [to_row(event) for event in events]
+    rows = to_rows(events)
     try:
         await asyncio.wrap_future(_analytics(request).submit(EVENTS_TABLE, rows))
     except AnalyticsRefused as exc:
