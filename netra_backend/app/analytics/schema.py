@@ -93,8 +93,6 @@ def _ticks(value: Any) -> int:
 
 def _stamp_text(value: Any) -> str:
     """'YYYY-MM-DD hh:mm:ss.fff' (UTC) for anything `_ticks` accepts: what ROWS_FORMAT carries."""
-    if type(value) is str and len(value) == 32 and value[10] == "T" and value[26:] == "+00:00":
-        return f"{value[:10]} {value[11:23]}"  # the route's own form: cut, not parsed
     return (_NAIVE_EPOCH + _ticks(value) * _MS).isoformat(" ", "milliseconds")
 
 

@@ -2,10 +2,9 @@
 
 A group is the oldest pending records of one table and one body layout (records in the `rows`
 layout with the same columns travel as their bytes, joined; the others as columns), up to a row
-limit; its deduplication token
-is the record's own batch id (one record) or a hash of the records' ids, so the same group always
-gets the same token. A record spooled by a format-1 backend under a direct insert's id goes alone
-with that id, since ClickHouse may have stored it under it already.
+limit; its deduplication token is the record's own batch id (one record) or a hash of the records'
+ids, so the same group always gets the same token. A record spooled by a format-1 backend under a
+direct insert's id goes alone with that id, since ClickHouse may have stored it under it already.
 """
 
 from __future__ import annotations
