@@ -43,3 +43,14 @@ def test_rows_are_json_arrays_in_column_order_separated_by_commas() -> None:
         b'["a","t",null,"{\\"k\\": \\"\\\\u00e9\\"}","2026-01-02 03:04:05.678"],'
         b'["b","t\xed\xa0\x80","7","{}","2026-01-02 03:04:05.000"]'
     )
+
+
+def test_event_ids_are_distinct_version_4_uuids() -> None:
+    import uuid
+
+    from netra_backend.app.routes.events import event_ids
+
+    ids = event_ids(1000)
+    assert len(set(ids)) == 1000
+    assert all(uuid.UUID(i).hex == i and uuid.UUID(i).version == 4 for i in ids)
+    assert {uuid.UUID(i).variant for i in ids} == {uuid.RFC_4122}
