@@ -190,7 +190,7 @@ class AnalyticsClient:
             return
         self._spool_tried = time.monotonic()
         try:
-            self.spool = self._open_spool()
+            spool = self._open_spool()
         except Exception as exc:
             problem = (
                 f"no durable spool: {exc}; events get 503 until one opens (set NETRA_REPLICA_ID "
@@ -200,8 +200,10 @@ class AnalyticsClient:
                 log.error("%s", problem)
             self._spool_problem = problem
             return
-        self._committer = GroupCommit(self.spool, self._refusal, self._wake.set)
-        log.info("analytics spool open at %s", self.spool.directory)
+        # The committer first: whoever sees the spool open (health, a waiting test) can submit.
+        self._committer = GroupCommit(spool, self._refusal, self._wake.set)
+        self.spool = spool
+        log.info("analytics spool open at %s", spool.directory)
 
     def _refusal(self, error: SpoolError) -> Exception:
         """The 503 a batch gets when the spool refused it (the spool's reason, and why it fills)."""
