@@ -18,8 +18,9 @@ from collections.abc import Iterable, Iterator
 
 @contextlib.contextmanager
 def load_apart(server_pids: Iterable[int]) -> Iterator[None]:
-    """Within the block the load generator (this process) runs on one core and the servers on
-    another, so neither measures the other's work (Linux with 2+ cores; elsewhere a no-op)."""
+    """Within the block the load generator (this process) runs on one core and the servers' main
+    threads (their event loops) on another, so neither measures the other's work (Linux with 2+
+    cores; elsewhere a no-op). Threads a server started before this keep their own affinity."""
     if sys.platform != "linux" or len(os.sched_getaffinity(0)) < 2:
         yield
         return

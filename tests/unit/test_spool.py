@@ -302,23 +302,29 @@ def test_committing_while_another_thread_ships_loses_and_repeats_nothing(tmp_pat
     assert [r["n"] for r in sink.rows] == list(range(2000))
 
 
+def _flip_byte(path: Path, offset: int) -> int:
+    """Invert the byte at `offset` of `path` (damage after the write); returns what it was."""
+    with open(path, "r+b") as handle:
+        handle.seek(offset)
+        byte = handle.read(1)[0]
+        handle.seek(offset)
+        handle.write(bytes([byte ^ 0xFF]))
+    return byte
+
+
 def test_record_damaged_after_it_was_written_is_set_aside_and_counted(tmp_path: Path) -> None:
     sink = Sink()
     with DiskSpool(tmp_path, ship_batch_rows=5) as spool:
         spool.spool("events", _rows(0, 5))
         spool.spool("events", _rows(5, 5))
         segment = next(tmp_path.glob("seg-*.log"))
-        with open(segment, "r+b") as handle:  # a flipped byte inside the first record's payload
-            handle.seek(40)
-            byte = handle.read(1)
-            handle.seek(40)
-            handle.write(bytes([byte[0] ^ 0xFF]))
+        byte = _flip_byte(segment, 40)  # inside the first record's payload
         assert spool.ship(sink) == 5
         status = spool.status()
     assert [r["n"] for r in sink.rows] == list(range(5, 10))
     assert status["damaged_rows"] == 5 and status["dropped_rows"] == 0
     copy = tmp_path / "damaged" / segment.name
-    assert status["damaged_copies"] == [str(copy)] and copy.read_bytes()[40] != byte[0]
+    assert status["damaged_copies"] == [str(copy)] and copy.read_bytes()[40] != byte
 
 
 def _rows_record(start: int, count: int) -> bytes:
@@ -352,12 +358,7 @@ def test_a_damaged_rows_record_costs_only_itself(tmp_path: Path) -> None:
     sent: list[Batch] = []
     with DiskSpool(tmp_path) as spool:
         spool.commit([_rows_record(0, 2), _rows_record(2, 2)])
-        segment = next(tmp_path.glob("seg-*.log"))
-        with open(segment, "r+b") as handle:  # a flipped byte in the first record's rows
-            handle.seek(200)
-            byte = handle.read(1)
-            handle.seek(200)
-            handle.write(bytes([byte[0] ^ 0xFF]))
+        _flip_byte(next(tmp_path.glob("seg-*.log")), 200)  # in the first record's rows
         assert spool.ship(sent.append) == 2
         status = spool.status()
     assert [row["event_id"] for batch in sent for row in batch.rows] == ["e2", "e3"]

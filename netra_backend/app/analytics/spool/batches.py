@@ -10,12 +10,11 @@ direct insert's id goes alone with that id, since ClickHouse may have stored it 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from netra_backend.app.analytics.spool.records import Record
+from netra_backend.app.analytics.spool.records import Record, parse_rows
 
 
 @dataclass
@@ -34,8 +33,7 @@ class Batch:
     def rows(self) -> list[dict[str, Any]]:
         """The rows as dicts (for tests and tools; inserts use the columns or the bytes)."""
         if self.raw is not None:
-            values = json.loads("[" + self.raw.decode("utf-8", "surrogatepass") + "]")
-            return [dict(zip(self.keys, row, strict=True)) for row in values]
+            return [dict(zip(self.keys, row, strict=True)) for row in parse_rows(self.raw)]
         return [
             dict(zip(self.keys, values, strict=True)) for values in zip(*self.columns, strict=True)
         ]

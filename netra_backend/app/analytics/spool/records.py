@@ -225,6 +225,11 @@ def _verified(record_bytes: bytes) -> tuple[int, dict[str, Any], bytes]:
     return head, json.loads(payload[:split]), payload[split + 1 :]
 
 
+def parse_rows(rows_text: bytes) -> list[list[Any]]:
+    """The values of ROWS_FORMAT text as the `rows` layout keeps it (rows separated by commas)."""
+    return json.loads("[" + rows_text.decode("utf-8", "surrogatepass") + "]") if rows_text else []
+
+
 def rows_body(record_bytes: bytes) -> bytes:
     """The ROWS_FORMAT bytes of a `rows` record (its checksum verified again)."""
     _head, meta, body = _verified(record_bytes)
@@ -238,7 +243,7 @@ def decode_columns(record_bytes: bytes) -> tuple[list[str], list[list[Any]]]:
     head, meta, raw = _verified(record_bytes)
     if meta.get("f") == ROWS:
         keys = list(meta["k"])
-        rows = json.loads("[" + raw.decode("utf-8", "surrogatepass") + "]") if raw else []
+        rows = parse_rows(raw)
         if not rows:
             return keys, [[] for _ in keys]
         return keys, [list(column) for column in zip(*rows, strict=True)]
